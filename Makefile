@@ -1,0 +1,138 @@
+# nogilrace — top-level build.
+#
+#   make                  build/libnogilrace.so, build/nogilrace-<tag>.so for $(PYTHON), build/nogilrace
+#   make PYTHON=/p/python3.13t   hooks for another interpreter (several tags coexist in build/)
+#   make check            unit tests, end-to-end tests with the real free-threaded python, corpus
+#   make demo             run the bundled racy example under the detector and print the report
+#   make bench            overhead / memory / trace size / analyzer speed (see bench/)
+#   make fuzz             fuzz the trace reader (FUZZ_SECONDS, default 600)
+#
+# Sources are found by pattern, so adding a file needs no Makefile edit:
+#   common/*.c            linked into everything
+#   preload/*.c           libnogilrace.so; preload/hook_*.c are the only files defining libc symbols
+#   preload/cpython/*.c   the hooks library; preload/cpython/ver_<XY>.c is the one file per Python
+#                         version (ver_313.c for 3.13), picked by $(PYTHON)'s version
+#   analyzer/*.c          the nogilrace command; analyzer/main.c holds main()
+#   tests/unit/test_*.c   one Criterion binary each; test_preload_*.c link the preload core,
+#                         the others the analyzer
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+BUILD := build
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Ipreload -Ianalyzer
+PIC_CFLAGS := -fPIC -fvisibility=hidden
+
+# The interpreter the hooks are built for.  Resolved lazily: only targets that need it run
+# scripts/ft-python (which builds and caches a free-threaded CPython on first use).
+PYTHON ?= $(shell scripts/ft-python)
+py_query = $(shell $(PYTHON) -c "import sys, sysconfig; print($(1))")
+PY_TAG = $(call py_query,'cp%d%d%s' % (sys.version_info[0], sys.version_info[1], sys.abiflags))
+PY_VER = $(call py_query,'%d%d' % sys.version_info[:2])
+PY_INCLUDE = $(call py_query,sysconfig.get_path('include'))
+
+COMMON_SRC := $(wildcard common/*.c)
+PRELOAD_HOOK_SRC := $(wildcard preload/hook_*.c)
+PRELOAD_CORE_SRC := $(filter-out $(PRELOAD_HOOK_SRC),$(wildcard preload/*.c))
+ANALYZER_SRC := $(wildcard analyzer/*.c)
+ANALYZER_LIB_SRC := $(filter-out analyzer/main.c,$(ANALYZER_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$(2))
+COMMON_PIC_OBJ := $(call obj,pic,$(COMMON_SRC))
+COMMON_OBJ := $(call obj,exe,$(COMMON_SRC))
+PRELOAD_CORE_OBJ := $(call obj,pic,$(PRELOAD_CORE_SRC))
+PRELOAD_HOOK_OBJ := $(call obj,pic,$(PRELOAD_HOOK_SRC))
+ANALYZER_LIB_OBJ := $(call obj,exe,$(ANALYZER_LIB_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+PRELOAD_LIBS := -ldl -lpthread
+ANALYZER_LIBS := -lm
+
+.PHONY: all deps preload hooks analyzer unit-tests check demo bench fuzz clean
+all: preload hooks analyzer
+
+deps:
+	@scripts/install-deps build
+
+preload: $(BUILD)/libnogilrace.so
+analyzer: $(BUILD)/nogilrace
+unit-tests: $(UNIT_BIN)
+
+# ---- object files -------------------------------------------------------------------------
+$(BUILD)/obj/pic/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(PIC_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/exe/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# ---- libnogilrace.so: no link-time dependency on libpython ----------------------------------
+$(BUILD)/libnogilrace.so: $(PRELOAD_CORE_OBJ) $(PRELOAD_HOOK_OBJ) $(COMMON_PIC_OBJ)
+	$(CC) -shared -Wl,-z,defs -o $@ $^ $(PRELOAD_LIBS)
+
+$(BUILD)/libngr-preload-core.a: $(PRELOAD_CORE_OBJ) $(COMMON_PIC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- the hooks library for one interpreter ---------------------------------------------------
+# Recursive make so that the Python-derived variables are computed once, and only when needed.
+hooks:
+	@$(MAKE) --no-print-directory hooks-for PY_TAG_V='$(PY_TAG)' PY_VER_V='$(PY_VER)' \
+		PY_INCLUDE_V='$(PY_INCLUDE)'
+
+HOOKS_COMMON_SRC := $(filter-out preload/cpython/ver_%.c,$(wildcard preload/cpython/*.c))
+HOOKS_SRC = $(HOOKS_COMMON_SRC) $(wildcard preload/cpython/ver_$(PY_VER_V).c)
+HOOKS_OBJ = $(patsubst %.c,$(BUILD)/obj/hooks-$(PY_TAG_V)/%.o,$(HOOKS_SRC))
+
+.PHONY: hooks-for
+hooks-for: $(BUILD)/nogilrace-$(PY_TAG_V).so
+	@test -n "$(PY_TAG_V)" || { echo "no Python interpreter: set PYTHON=" >&2; exit 1; }
+
+$(BUILD)/obj/hooks-$(PY_TAG_V)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(PIC_CFLAGS) $(CFLAGS) -I$(PY_INCLUDE_V) -I$(PY_INCLUDE_V)/internal \
+		-MMD -MP -c $< -o $@
+
+# Py* symbols stay undefined: they resolve against the interpreter that dlopen()s us.
+$(BUILD)/nogilrace-$(PY_TAG_V).so: $(HOOKS_OBJ)
+	$(CC) -shared -o $@ $^ -lpthread
+
+# ---- the analyzer -----------------------------------------------------------------------------
+$(BUILD)/libngr-analyzer.a: $(ANALYZER_LIB_OBJ) $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/nogilrace: $(BUILD)/obj/exe/analyzer/main.o $(BUILD)/libngr-analyzer.a
+	$(CC) -o $@ $^ $(ANALYZER_LIBS)
+
+# ---- unit tests (Criterion) -------------------------------------------------------------------
+$(BUILD)/tests/test_preload_%: tests/unit/test_preload_%.c $(BUILD)/libngr-preload-core.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ -lcriterion $(PRELOAD_LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libngr-analyzer.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ -lcriterion $(ANALYZER_LIBS)
+
+# ---- top-level jobs ---------------------------------------------------------------------------
+check: all unit-tests
+	@scripts/check
+
+demo: all
+	@scripts/demo
+
+bench: all
+	@scripts/bench
+
+fuzz:
+	@scripts/fuzz $${FUZZ_SECONDS:-600}
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
