@@ -20,7 +20,7 @@ CC ?= gcc
 ifeq ($(origin CC),default)
 CC := gcc
 endif
-BUILD := build
+BUILD ?= build
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Ipreload -Ianalyzer
@@ -121,7 +121,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libngr-analyzer.a | deps
 
 # ---- top-level jobs ---------------------------------------------------------------------------
 check: all unit-tests
-	@scripts/check
+	@BUILD=$(BUILD) scripts/check
 
 demo: all
 	@scripts/demo
