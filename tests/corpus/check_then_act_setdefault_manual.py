@@ -1,0 +1,28 @@
+"""Check-then-act on a dict membership test creating per-key lists (a hand-written setdefault).
+
+`if name not in groups: groups[name] = []` then appending: two threads can each install a fresh
+list for the same key and one thread's item is lost with the list it appended to.
+"""
+# expect: check-then-act {mod}.groups
+import threading
+
+groups = {}
+
+
+def add(name, item):
+    if name not in groups:
+        groups[name] = []
+    groups[name].append(item)
+
+
+def worker(n):
+    for i in range(50):
+        add(f"g{i % 3}", (n, i))
+
+
+threads = [threading.Thread(target=worker, args=(n,), name=f"grp-{n}") for n in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sum(len(v) for v in groups.values()), "of", 150)

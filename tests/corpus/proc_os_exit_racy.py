@@ -1,0 +1,30 @@
+"""A racy program that ends with os._exit(7) (no atexit, no finalisation): the race is reported
+and `nogilrace run` passes the status 7 through.
+"""
+# expect: check-then-act {mod}._pool
+# exit: 7
+import os
+import threading
+
+_pool = None
+
+
+def get_pool():
+    global _pool
+    if _pool is None:
+        _pool = [object() for _ in range(10)]
+    return _pool
+
+
+def work():
+    for _ in range(30):
+        get_pool()
+
+
+threads = [threading.Thread(target=work, name=f"exiter-{i}") for i in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("exiting", flush=True)
+os._exit(7)
