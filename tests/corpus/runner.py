@@ -185,8 +185,12 @@ def main():
                        if n.endswith(".py") and n != "runner.py")
     progs = [Program(p) for p in paths]
 
-    logdir = os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "corpus-logs")
+    logdir = os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "test-logs", "corpus")
     os.makedirs(logdir, exist_ok=True)
+    for p in progs:
+        for ext in (".json", ".log"):
+            if os.path.exists(os.path.join(logdir, p.stem + ext)):
+                os.unlink(os.path.join(logdir, p.stem + ext))
 
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
