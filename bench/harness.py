@@ -13,7 +13,9 @@ Environment (all optional):
   BENCH_WORKLOADS    comma-separated subset of workload names
   BENCH_ALT_THREADS  thread counts at which the alternatives run (default "4")
   BENCH_ALT_REPS     repetitions for the alternatives (default 3)
-  BENCH_ALT_SCALE    size factor for the alternatives, which are slow (default 0.25)
+  BENCH_ALT_SCALE    size factor for the alternatives, which are slow (default 0.2)
+  BENCH_ALT_TIMEOUT  seconds before one run of an alternative is killed (default 60); the
+                     ratio is then printed as a lower bound (">")
   BENCH_ALTS         comma-separated subset of settrace,threadcheck,pyvft (default all)
   BENCH_BIG_EVENTS   events in the synthetic analyzer trace (default 50000000)
   BENCH_TIMEOUT      seconds before one run is killed and reported as a timeout (default 300)
@@ -27,6 +29,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -107,6 +110,16 @@ def run(cmd, env=None, timeout=None, cwd=None):
         out = fo.read().decode(errors="replace")
         err = fe.read().decode(errors="replace")
     return Run(wall, ru.ru_maxrss, p.returncode, out, err, bool(killed))
+
+
+def error_line(text):
+    """The most telling line of a failed child's stderr: an exception if there is one."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", x).strip() for x in text.splitlines()]
+    lines = [x for x in lines if x and not set(x) <= set("=─═-")]
+    for x in reversed(lines):
+        if re.search(r"Error|Exception|exception|Traceback", x) and not x.startswith("File "):
+            return x[:200]
+    return (lines or ["no output"])[-1][:200]
 
 
 def stats(values):
@@ -403,18 +416,24 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
         ar = {k: [] for k in aw}
         achecks = {k: set() for k in aw}
         alt_out = {}
+        alt_timeout = float(os.environ.get("BENCH_ALT_TIMEOUT", "60"))
         for rep in range(alt_reps):
             for k in aw:
+                if k in alt_out:
+                    continue  # timed out or broken once: no point repeating it
                 if k == "untraced":
                     cmd, extra = [PY, script, str(threads), str(small)], {}
                 else:
                     cmd, extra = tools.alts[k]["cmd"](script, threads, small)
                 env = dict(os.environ, **extra)
-                r = run(cmd, env=env, cwd=workdir)
+                r = run(cmd, env=env, cwd=workdir, timeout=None if k == "untraced" else alt_timeout)
                 if r.timed_out:
-                    alt_out[k] = f"timeout after {r.wall:.0f}s"
-                elif r.check_line() is None:
-                    alt_out[k] = f"no self-check output (exit {r.rc}): " + (r.err.strip().splitlines() or [""])[-1][:160]
+                    alt_out[k] = f"killed after {r.wall:.0f} s (BENCH_ALT_TIMEOUT)"
+                    aw[k] = [r.wall]
+                    ar[k] = [r.rss_kb]
+                    continue
+                if r.check_line() is None:
+                    alt_out[k] = f"no self-check output (exit {r.rc}): " + error_line(r.err)
                 aw[k].append(r.wall)
                 ar[k].append(r.rss_kb)
                 achecks[k].add(r.check_line())
@@ -429,6 +448,7 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
             e["rss_ratio"] = e["rss_kb"]["median"] / res["alt_untraced"]["rss_kb"]["median"]
             if k in alt_out:
                 e["status"] = alt_out[k]
+                e["timed_out"] = "killed after" in alt_out[k]
             elif achecks[k] != achecks["untraced"]:
                 e["status"] = f"self-check differs: {sorted(map(str, achecks[k]))}"
             res["alternatives"][k] = e
@@ -548,7 +568,7 @@ def main():
     thread_counts = [int(x) for x in env_list("BENCH_THREADS", "4" if QUICK else "1,4,16")]
     alt_threads = [int(x) for x in env_list("BENCH_ALT_THREADS", "4")]
     alt_reps = int(os.environ.get("BENCH_ALT_REPS", "1" if QUICK else "3"))
-    alt_scale = float(os.environ.get("BENCH_ALT_SCALE", "0.25"))
+    alt_scale = float(os.environ.get("BENCH_ALT_SCALE", "0.2"))
     size_scale = 0.1 if QUICK else 1.0
     wanted = env_list("BENCH_WORKLOADS", "compute,cache" if QUICK else ",".join(w[0] for w in WORKLOADS))
     alts_wanted = env_list("BENCH_ALTS", "settrace" if QUICK else "settrace,threadcheck,pyvft")
@@ -619,8 +639,12 @@ def print_report(doc):
             e = r.get("alternatives", {}).get(a)
             if e is None:
                 row.append("-")
+            elif e.get("timed_out"):
+                row.append(">" + fmt_x(e["ratio"]))
+            elif e.get("status"):
+                row.append("failed")
             elif "ratio" in e:
-                row.append(fmt_x(e["ratio"]) + ("!" if e.get("status") else ""))
+                row.append(fmt_x(e["ratio"]))
             else:
                 row.append("n/a")
         if r.get("problems"):
