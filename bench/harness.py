@@ -84,8 +84,27 @@ class Run:
         return None
 
 
+MEASURE = None  # $BUILD/measure (bench/measure.c), set in main()
+
+
 def run(cmd, env=None, timeout=None, cwd=None):
+    """Run cmd to the end (or kill its process group after timeout seconds).  Wall time and peak
+    RSS come from bench/measure.c, which forks the command itself: ru_maxrss of a child forked
+    straight from this Python process would include this process's own memory."""
     timeout = timeout or float(os.environ.get("BENCH_TIMEOUT", "300"))
+    result_file = None
+    if MEASURE:
+        fd, result_file = tempfile.mkstemp(prefix="ngr-bench-measure.")
+        os.close(fd)
+        cmd = [MEASURE, result_file] + list(cmd)
+    try:
+        return _run(cmd, env, timeout, cwd, result_file)
+    finally:
+        if result_file:
+            os.unlink(result_file)
+
+
+def _run(cmd, env, timeout, cwd, result_file):
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
@@ -109,7 +128,15 @@ def run(cmd, env=None, timeout=None, cwd=None):
         fe.seek(0)
         out = fo.read().decode(errors="replace")
         err = fe.read().decode(errors="replace")
-    return Run(wall, ru.ru_maxrss, p.returncode, out, err, bool(killed))
+    rss = ru.ru_maxrss
+    if result_file and not killed:
+        try:
+            with open(result_file) as f:
+                rc, w, r = f.read().split()
+            p.returncode, wall, rss = int(rc), float(w), int(r)
+        except (OSError, ValueError):
+            pass  # measure itself failed: keep what wait4 saw
+    return Run(wall, rss, p.returncode, out, err, bool(killed))
 
 
 def error_line(text):
@@ -420,6 +447,7 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
         ar = {k: [] for k in aw}
         achecks = {k: set() for k in aw}
         alt_out = {}
+        alt_events = {}
         alt_timeout = float(os.environ.get("BENCH_ALT_TIMEOUT", "60"))
         for rep in range(alt_reps):
             for k in aw:
@@ -441,6 +469,9 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
                 aw[k].append(r.wall)
                 ar[k].append(r.rss_kb)
                 achecks[k].add(r.check_line())
+                m = re.search(r"settrace_runner: (\d+) global accesses recorded", r.err)
+                if m:
+                    alt_events[k] = int(m.group(1))
         res["alt_untraced"] = {"wall_s": stats(aw["untraced"]), "rss_kb": stats(ar["untraced"])}
         res["alternatives"] = {}
         for k in tools.alts:
@@ -450,6 +481,8 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
             e = {"wall_s": stats(aw[k]), "rss_kb": stats(ar[k]), "walls": aw[k]}
             e["ratio"] = e["wall_s"]["median"] / res["alt_untraced"]["wall_s"]["median"]
             e["rss_ratio"] = e["rss_kb"]["median"] / res["alt_untraced"]["rss_kb"]["median"]
+            if k in alt_events:
+                e["events"] = alt_events[k]
             if k in alt_out:
                 e["status"] = alt_out[k]
                 e["timed_out"] = "killed after" in alt_out[k]
@@ -631,6 +664,11 @@ def main():
     alts_wanted = env_list("BENCH_ALTS", "settrace" if QUICK else "settrace,threadcheck,pyvft")
     big_events = int(os.environ.get("BENCH_BIG_EVENTS", "1000000" if QUICK else "50000000"))
 
+    global MEASURE
+    if os.access(os.path.join(build, "measure"), os.X_OK):
+        MEASURE = os.path.join(build, "measure")
+    else:
+        log("bench: no $BUILD/measure: peak RSS figures include the orchestrator's own memory")
     tools = Tools(build)
     info = machine()
     log(f"bench: {info['cpu']}, {info['nproc']} cores, load {info['loadavg_at_start']}, python {info['python']}")
