@@ -204,35 +204,15 @@ def trace_files(d):
     return sorted(out)
 
 
-def count_events_py(path):
-    """Records in the event streams (access + sync + thread) of one trace, by walking its chunks
-    per common/trace_format.h.  Used only when the analyzer does not say how many it read."""
-    n = 0
-    with open(path, "rb") as f:
-        head = f.read(72)
-        if len(head) < 72 or head[:8] != b"NGRTRACE":
-            return None
-        header_size, chunk_size = struct.unpack_from("<II", head, 12)
-        f.seek(header_size)
-        while True:
-            chunk = f.read(chunk_size)
-            if len(chunk) < 32:
-                break
-            magic, stream = struct.unpack_from("<II", chunk, 0)
-            if magic != 0x4B43474E or stream == 0:
-                continue
-            off = 32
-            while off + 8 <= len(chunk):
-                w0 = int.from_bytes(chunk[off:off + 8], "little")
-                if w0 == 0:
-                    break
-                words = (w0 >> 8) & 0xFF
-                if words == 0:
-                    break
-                if (w0 & 0xFF) in (1, 2, 3):
-                    n += 1
-                off += 8 * words
-    return n
+def tracestat(tools, files):
+    """Counts from bench/tracestat.c over the given trace files (None if it cannot run)."""
+    if not files or not os.access(tools.tracestat, os.X_OK):
+        return None
+    r = run([tools.tracestat] + files, timeout=600)
+    try:
+        return json.loads(r.out)
+    except ValueError:
+        return None
 
 
 def analyze(analyzer, target, one_core=False):
@@ -270,6 +250,7 @@ class Tools:
         self.preload = os.path.join(build, "libnogilrace.so")
         self.analyzer = os.path.join(build, "nogilrace")
         self.gentrace = os.path.join(build, "gentrace")
+        self.tracestat = os.path.join(build, "tracestat")
         self.nogilrace_status = None  # None = usable, else the reason why not
         self.analyzer_status = None
         self.alts = {}  # name -> {"status": None or reason, "cmd": fn, "note": str, "version": str}
@@ -294,9 +275,9 @@ class Tools:
             elif not files:
                 self.nogilrace_status = "n/a: the preload wrote no trace (shim not functional yet)"
             else:
-                n = count_events_py(files[0])
-                if not n:
-                    self.nogilrace_status = "n/a: the trace holds no events (hooks not functional yet)"
+                st = tracestat(self, files)
+                if st is not None and not st["access"]:
+                    self.nogilrace_status = "n/a: the trace holds no accesses (hooks not functional yet)"
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -419,17 +400,23 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
         ng["trace_files"] = nt[-1][1]
         ng["trace_bytes"] = nt[-1][2]
         ng["trace_bytes_allocated"] = nt[-1][3]
+        st = tracestat(tools, trace_files(last_trace_dir))
+        ng["tracestat"] = st
+        ev = st["events"] if st else None
+        if st and (st["bad_crc"] or st["unsealed"] or st["finished"] != st["files"]):
+            problems.append(f"trace: {st['bad_crc']} chunks with a bad CRC, {st['unsealed']} unsealed, "
+                            f"{st['files'] - st['finished']} of {st['files']} files not FINISHED")
         if tools.analyzer_status is None:
             ng["analyzer"] = analyze(tools.analyzer, last_trace_dir)
-            ev = ng["analyzer"].get("events")
+            aev = ng["analyzer"].get("events")
+            if ng["analyzer"].get("error"):
+                problems.append("analyzer " + ng["analyzer"]["error"])
+            if aev is not None and ev is not None and aev != ev:
+                problems.append(f"analyzer counted {aev} events, tracestat {ev}")
+            if ev is None:
+                ev = aev
         else:
             ng["analyzer"] = {"status": tools.analyzer_status}
-            ev = None
-        if ev is None:
-            ev = sum(count_events_py(f) or 0 for f in trace_files(last_trace_dir))
-            ng["events_from"] = "bench reader"
-        else:
-            ng["events_from"] = "analyzer"
         ng["events"] = ev
         if ev:
             ng["bytes_per_event"] = ng["trace_bytes"] / ev
@@ -561,7 +548,9 @@ def big_trace(tools, events, workdir):
         return res
     res["gen_wall_s"] = r.wall
     res["trace_bytes"] = os.path.getsize(path)
-    res["events_written"] = events
+    st = tracestat(tools, [path])
+    res["tracestat"] = st
+    res["events_written"] = st["events"] if st else events
     if tools.analyzer_status is not None:
         res["status"] = tools.analyzer_status
     else:
@@ -570,7 +559,7 @@ def big_trace(tools, events, workdir):
         if a.get("error"):
             res["status"] = "n/a: analyzer " + a["error"]
         else:
-            ev = a.get("events") or events
+            ev = a.get("events") or res["events_written"]
             res["events"] = ev
             res["events_per_s"] = ev / a["wall_s"]
             res["bytes_per_event"] = res["trace_bytes"] / ev
