@@ -696,7 +696,42 @@ def main():
     os.makedirs(build, exist_ok=True)
     with open(os.path.join(build, "bench.json"), "w") as f:
         json.dump(doc, f, indent=1)
+    with open(os.path.join(build, "bench.md"), "w") as f:
+        f.write(markdown(doc))
     print_report(doc)
+
+
+def markdown(doc):
+    """The main figures as a Markdown table, for docs/performance.md."""
+    info = doc["machine"]
+    alts = list(doc["alternatives"])
+    out = [f"Measured {info['date']} on {info['cpu']} ({info['nproc']} cores, {info['mem_gib']} GiB, {info['os']}), "
+           f"CPython {info['python']}; medians of {doc['config']['reps']} interleaved runs.", ""]
+    head = ["workload", "threads", "untraced s", "nogilrace", "peak RSS", "events", "B/event", "analyzer ev/s"]
+    head += [f"{a}*" for a in alts]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for r in doc["workloads"]:
+        ng = r.get("nogilrace", {})
+        an = ng.get("analyzer", {})
+        row = [r["workload"], str(r["threads"]), f"{r['untraced']['wall_s']['median']:.2f}",
+               fmt_x(ng.get("ratio")) if "ratio" in ng else "n/a", fmt_x(ng.get("rss_ratio")),
+               fmt_n(ng.get("events")), f"{ng['bytes_per_event']:.1f}" if ng.get("bytes_per_event") else "-",
+               fmt_n(an.get("events_per_s"))]
+        for a in alts:
+            e = r.get("alternatives", {}).get(a)
+            if e is None:
+                row.append("")
+            elif e.get("timed_out"):
+                row.append(">" + fmt_x(e["ratio"]))
+            elif e.get("status") or "ratio" not in e:
+                row.append("failed" if e.get("status", "").startswith("no self-check") else "n/a")
+            else:
+                row.append(fmt_x(e["ratio"]))
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    out.append(f"\\* at {doc['config']['alt_scale']:g}x the size, against untraced runs of that size.")
+    return "\n".join(out) + "\n"
 
 
 def print_report(doc):
