@@ -19,6 +19,8 @@ Environment (all optional):
   BENCH_ALTS         comma-separated subset of settrace,threadcheck,pyvft (default all)
   BENCH_BIG_EVENTS   events in the synthetic analyzer trace (default 50000000)
   BENCH_TIMEOUT      seconds before one run is killed and reported as a timeout (default 300)
+  BENCH_BUDGET       seconds after which the alternatives still to run are skipped (default 1080),
+                     so that make bench stays under 20 minutes
   BENCH_VENVS        where the alternatives' virtual environments live
                      (default ${XDG_CACHE_HOME:-~/.cache}/nogilrace/bench-venvs)
 
@@ -341,7 +343,7 @@ class Tools:
 
 # ---- measuring one workload at one thread count -------------------------------------------------
 
-def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_scale, workdir):
+def measure(tools, name, script, size, threads, reps, workdir):
     res = {"workload": name, "threads": threads, "size": size}
     base_cmd = [PY, script, str(threads), str(size)]
     arms = ["untraced"]
@@ -425,60 +427,64 @@ def measure(tools, name, script, size, threads, reps, alts_here, alt_reps, alt_s
                 a["events_per_s"] = ev / a["wall_s"]
         shutil.rmtree(last_trace_dir, ignore_errors=True)
 
-    # alternatives: smaller size (they are slow), their own interleaved untraced baseline
-    if alts_here:
-        small = max(threads, int(size * alt_scale))
-        res["alt_size"] = small
-        runnable = [k for k, v in tools.alts.items() if v["status"] is None]
-        aw = {k: [] for k in ["untraced"] + runnable}
-        ar = {k: [] for k in aw}
-        achecks = {k: set() for k in aw}
-        alt_out = {}
-        alt_events = {}
-        alt_timeout = float(os.environ.get("BENCH_ALT_TIMEOUT", "60"))
-        for rep in range(alt_reps):
-            for k in aw:
-                if k in alt_out:
-                    continue  # timed out or broken once: no point repeating it
-                if k == "untraced":
-                    cmd, extra = [PY, script, str(threads), str(small)], {}
-                else:
-                    cmd, extra = tools.alts[k]["cmd"](script, threads, small)
-                env = dict(os.environ, **extra)
-                r = run(cmd, env=env, cwd=workdir, timeout=None if k == "untraced" else alt_timeout)
-                if r.timed_out:
-                    alt_out[k] = f"killed after {r.wall:.0f} s (BENCH_ALT_TIMEOUT)"
-                    aw[k] = [r.wall]
-                    ar[k] = [r.rss_kb]
-                    continue
-                if r.check_line() is None:
-                    alt_out[k] = f"no self-check output (exit {r.rc}): " + error_line(r.err)
-                aw[k].append(r.wall)
-                ar[k].append(r.rss_kb)
-                achecks[k].add(r.check_line())
-                m = re.search(r"settrace_runner: (\d+) global accesses recorded", r.err)
-                if m:
-                    alt_events[k] = int(m.group(1))
-        res["alt_untraced"] = {"wall_s": stats(aw["untraced"]), "rss_kb": stats(ar["untraced"])}
-        res["alternatives"] = {}
-        for k in tools.alts:
-            if k not in aw:
-                res["alternatives"][k] = {"status": tools.alts[k]["status"]}
-                continue
-            e = {"wall_s": stats(aw[k]), "rss_kb": stats(ar[k]), "walls": aw[k]}
-            e["ratio"] = e["wall_s"]["median"] / res["alt_untraced"]["wall_s"]["median"]
-            e["rss_ratio"] = e["rss_kb"]["median"] / res["alt_untraced"]["rss_kb"]["median"]
-            if k in alt_events:
-                e["events"] = alt_events[k]
-            if k in alt_out:
-                e["status"] = alt_out[k]
-                e["timed_out"] = "killed after" in alt_out[k]
-            elif achecks[k] != achecks["untraced"]:
-                e["status"] = f"self-check differs: {sorted(map(str, achecks[k]))}"
-            res["alternatives"][k] = e
     if problems:
         res["problems"] = problems
     return res
+
+
+def measure_alternatives(tools, res, script, alt_reps, alt_scale, workdir):
+    """The alternatives on one workload/thread count, into res: at a smaller size (they are
+    slow), interleaved with untraced runs of that same size."""
+    size, threads = res["size"], res["threads"]
+    small = max(threads, int(size * alt_scale))
+    res["alt_size"] = small
+    runnable = [k for k, v in tools.alts.items() if v["status"] is None]
+    aw = {k: [] for k in ["untraced"] + runnable}
+    ar = {k: [] for k in aw}
+    achecks = {k: set() for k in aw}
+    alt_out = {}
+    alt_events = {}
+    alt_timeout = float(os.environ.get("BENCH_ALT_TIMEOUT", "60"))
+    for rep in range(alt_reps):
+        for k in aw:
+            if k in alt_out:
+                continue  # timed out or broken once: no point repeating it
+            if k == "untraced":
+                cmd, extra = [PY, script, str(threads), str(small)], {}
+            else:
+                cmd, extra = tools.alts[k]["cmd"](script, threads, small)
+            env = dict(os.environ, **extra)
+            r = run(cmd, env=env, cwd=workdir, timeout=None if k == "untraced" else alt_timeout)
+            if r.timed_out:
+                alt_out[k] = f"killed after {r.wall:.0f} s (BENCH_ALT_TIMEOUT)"
+                aw[k] = [r.wall]
+                ar[k] = [r.rss_kb]
+                continue
+            if r.check_line() is None:
+                alt_out[k] = f"no self-check output (exit {r.rc}): " + error_line(r.err)
+            aw[k].append(r.wall)
+            ar[k].append(r.rss_kb)
+            achecks[k].add(r.check_line())
+            m = re.search(r"settrace_runner: (\d+) global accesses recorded", r.err)
+            if m:
+                alt_events[k] = int(m.group(1))
+    res["alt_untraced"] = {"wall_s": stats(aw["untraced"]), "rss_kb": stats(ar["untraced"])}
+    res["alternatives"] = {}
+    for k in tools.alts:
+        if k not in aw:
+            res["alternatives"][k] = {"status": tools.alts[k]["status"]}
+            continue
+        e = {"wall_s": stats(aw[k]), "rss_kb": stats(ar[k]), "walls": aw[k]}
+        e["ratio"] = e["wall_s"]["median"] / res["alt_untraced"]["wall_s"]["median"]
+        e["rss_ratio"] = e["rss_kb"]["median"] / res["alt_untraced"]["rss_kb"]["median"]
+        if k in alt_events:
+            e["events"] = alt_events[k]
+        if k in alt_out:
+            e["status"] = alt_out[k]
+            e["timed_out"] = "killed after" in alt_out[k]
+        elif achecks[k] != achecks["untraced"]:
+            e["status"] = f"self-check differs: {sorted(map(str, achecks[k]))}"
+        res["alternatives"][k] = e
 
 
 # ---- the big synthetic trace ---------------------------------------------------------------------
@@ -670,17 +676,29 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="ngr-bench.", dir=os.environ.get("BENCH_TMP") or build)
     results = []
+    budget = float(os.environ.get("BENCH_BUDGET", "1080"))
     try:
+        # the analyzer floor first, then nogilrace on every workload, then the (slow) alternatives
+        log(f"bench: synthetic trace of {fmt_n(big_events)} events")
+        big = big_trace(tools, big_events, workdir)
+        scripts = {}
         for name, fname, size, _ in WORKLOADS:
             if name not in wanted:
                 continue
+            scripts[name] = os.path.join(HERE, fname)
             for t in thread_counts:
                 n = max(t, int(size * size_scale))
                 log(f"bench: {name} x{t} (size {n}, {reps} reps)")
-                results.append(measure(tools, name, os.path.join(HERE, fname), n, t, reps,
-                                       t in alt_threads, alt_reps, alt_scale, workdir))
-        log(f"bench: synthetic trace of {fmt_n(big_events)} events")
-        big = big_trace(tools, big_events, workdir)
+                results.append(measure(tools, name, scripts[name], n, t, reps, workdir))
+        for r in results:
+            if r["threads"] not in alt_threads or not tools.alts:
+                continue
+            if time.time() - t_start > budget:
+                r["alternatives"] = {k: {"status": f"skipped: past the time budget ({budget:.0f} s, BENCH_BUDGET)"}
+                                     for k in tools.alts}
+                continue
+            log(f"bench: alternatives on {r['workload']} x{r['threads']} ({alt_reps} reps)")
+            measure_alternatives(tools, r, scripts[r["workload"]], alt_reps, alt_scale, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -725,7 +743,8 @@ def markdown(doc):
             elif e.get("timed_out"):
                 row.append(">" + fmt_x(e["ratio"]))
             elif e.get("status") or "ratio" not in e:
-                row.append("failed" if e.get("status", "").startswith("no self-check") else "n/a")
+                st = e.get("status", "")
+                row.append("failed" if st.startswith("no self-check") else "skipped" if st.startswith("skipped") else "n/a")
             else:
                 row.append(fmt_x(e["ratio"]))
         out.append("| " + " | ".join(row) + " |")
@@ -761,6 +780,8 @@ def print_report(doc):
                 row.append("-")
             elif e.get("timed_out"):
                 row.append(">" + fmt_x(e["ratio"]))
+            elif e.get("status", "").startswith("skipped"):
+                row.append("skipped")
             elif e.get("status"):
                 row.append("failed")
             elif "ratio" in e:
@@ -776,7 +797,7 @@ def print_report(doc):
         for p in r.get("problems", []):
             notes.append(f"! {r['workload']} x{r['threads']}: {p}")
         for a, e in r.get("alternatives", {}).items():
-            if e.get("status") and "ratio" in e:
+            if e.get("status"):
                 notes.append(f"! {a} on {r['workload']} x{r['threads']}: {e['status']}")
     hooks_rows = [r for r in doc["workloads"] if r.get("hooks_off")]
     if hooks_rows:
