@@ -1,0 +1,582 @@
+/* writer.c — the trace file: creation, chunks in shared mappings, records, sealing, the end.
+ *
+ * Crash safety comes from the mapping: every store lands in the page cache at once, so a SIGKILL
+ * loses nothing already written.  Records are written later words first and word 0 last with a
+ * release store; an unfinished record reads as a zero word, the end of the data.  Space for a
+ * chunk is reserved with fallocate() before it is mapped, so a full disk shows up as an error
+ * here and never as SIGBUS in the program later.
+ */
+#include "ngr_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+
+__thread struct ngr_tls ngr_t NGR_TLS;
+struct ngr_trace ngr_g = {.fd = -1};
+
+/* Metadata chunk indices in stream order, so a fork child can copy its parent's metadata. */
+#define NGR_MAX_META_CHUNKS 65536u
+static uint32_t meta_chunks[NGR_MAX_META_CHUNKS];
+static _Atomic uint32_t n_meta_chunks;
+
+/* ---- ids ------------------------------------------------------------------------------------ */
+
+uint64_t ngr_random_id(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        v = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 17) ^
+            (uint64_t)(uintptr_t)&v;
+        v ^= v >> 33;
+        v *= 0xff51afd7ed558ccdull;
+        v ^= v >> 33;
+    }
+    return v ? v : 1;
+}
+
+/* ---- the file ------------------------------------------------------------------------------- */
+
+static void hex16(char *out, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, v >>= 4)
+        out[i] = digits[v & 15];
+    out[16] = 0;
+}
+
+static bool streams_map(void)
+{
+    if (ngr_g.streams)
+        return true;
+    void *p = mmap(NULL, (size_t)NGR_MAX_THREADS * sizeof(struct ngr_stream), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    ngr_g.streams = p;
+    return true;
+}
+
+int ngr_trace_open(const struct ngr_trace_params *p)
+{
+    if (!streams_map())
+        return ENOMEM;
+    uint64_t id = p->trace_id ? p->trace_id : ngr_random_id();
+    pid_t pid = getpid();
+    char hex[17];
+    hex16(hex, id);
+    int n = snprintf(ngr_g.path, sizeof ngr_g.path, "%s/nogilrace-%d-%s%s", p->dir, (int)pid, hex,
+                     NGR_TRACE_SUFFIX);
+    if (n < 0 || (size_t)n >= sizeof ngr_g.path)
+        return ENAMETOOLONG;
+    if (p->dir != ngr_g.dir)
+        snprintf(ngr_g.dir, sizeof ngr_g.dir, "%s", p->dir);
+    /* O_EXCL also refuses an existing symlink, dangling or not: nothing is ever overwritten. */
+    int fd = open(ngr_g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    ngr_g.header_size = NGR_HEADER_SIZE;
+    ngr_g.chunk_size = NGR_CHUNK_SIZE_DEFAULT;
+    int err = 0;
+    if (fallocate(fd, 0, 0, ngr_g.header_size) != 0) {
+        err = errno;
+        if (err == EOPNOTSUPP && ftruncate(fd, ngr_g.header_size) == 0)
+            err = 0;
+    }
+    void *h = MAP_FAILED;
+    if (!err) {
+        h = mmap(NULL, ngr_g.header_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (h == MAP_FAILED)
+            err = errno;
+    }
+    if (err) {
+        close(fd);
+        unlink(ngr_g.path);
+        return err;
+    }
+    madvise(h, ngr_g.header_size, MADV_DONTFORK);
+    struct ngr_file_header *hdr = h;
+    hdr->major = NGR_TRACE_MAJOR;
+    hdr->minor = NGR_TRACE_MINOR;
+    hdr->header_size = ngr_g.header_size;
+    hdr->chunk_size = ngr_g.chunk_size;
+    hdr->flags = p->flags;
+    hdr->trace_id = id;
+    hdr->parent_trace_id = p->parent_trace_id;
+    hdr->parent_thread = p->parent_thread;
+    hdr->pid = (uint32_t)pid;
+    hdr->ppid = (uint32_t)getppid();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    hdr->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    hdr->chunk_count = 0;
+    /* The magic last: a reader seeing it sees the rest of the header. */
+    atomic_thread_fence(memory_order_release);
+    memcpy(hdr->magic, NGR_TRACE_MAGIC, 8);
+
+    ngr_g.fd = fd;
+    ngr_g.hdr = hdr;
+    ngr_g.pid = pid;
+    atomic_store(&ngr_g.next_chunk, 0);
+    atomic_store(&n_meta_chunks, 0);
+    if (atomic_load(&ngr_g.seq) == 0)
+        atomic_store(&ngr_g.seq, 1);
+    if (atomic_load(&ngr_g.next_thread) == 0)
+        atomic_store(&ngr_g.next_thread, 1);
+    ngr_g.streams[0].num = 0;
+    atomic_store(&ngr_g.stopped, false);
+    atomic_store(&ngr_g.state, NGR_ACTIVE);
+    return 0;
+}
+
+/* Forget the file without writing to it (fork child: the mappings are not inherited). */
+static void forget_file(void)
+{
+    if (ngr_g.fd >= 0)
+        close(ngr_g.fd);
+    ngr_g.fd = -1;
+    ngr_g.hdr = NULL;
+}
+
+void ngr_trace_discard(void)
+{
+    atomic_store(&ngr_g.state, NGR_OFF);
+    uint32_t max = atomic_load(&ngr_g.max_thread);
+    for (uint32_t i = 0; i <= max && ngr_g.streams; i++) {
+        struct ngr_stream *s = &ngr_g.streams[i];
+        if (s->base)
+            munmap(s->base, ngr_g.chunk_size);
+        memset(s, 0, sizeof *s);
+    }
+    if (ngr_g.hdr)
+        munmap(ngr_g.hdr, ngr_g.header_size);
+    forget_file();
+    unlink(ngr_g.path);
+    ngr_meta_reset();
+}
+
+void ngr_trace_disable(int err, const char *what)
+{
+    int expect = NGR_ACTIVE;
+    if (!atomic_compare_exchange_strong(&ngr_g.state, &expect, NGR_DISABLED))
+        return;
+    ngr_log(0, "%s %s: %s; tracing stopped, the program continues", what, ngr_g.path,
+            strerror(err));
+    if (ngr_g.hdr)
+        __atomic_or_fetch(&ngr_g.hdr->flags, NGR_HDR_DISABLED, __ATOMIC_RELEASE);
+}
+
+/* ---- chunks --------------------------------------------------------------------------------- */
+
+static off_t chunk_offset_of(const struct ngr_stream *s)
+{
+    return s->chunk_index == UINT64_MAX
+               ? -1
+               : (off_t)ngr_g.header_size + (off_t)s->chunk_index * ngr_g.chunk_size;
+}
+
+static void chunk_seal(struct ngr_stream *s)
+{
+    struct ngr_chunk_header *ch = (struct ngr_chunk_header *)s->base;
+    uint32_t len = (uint32_t)((unsigned char *)s->pos - s->base - NGR_CHUNK_HEADER_SIZE);
+    if (len == 0)
+        return;
+    ch->crc32c = ngr_crc32c(0, s->base + NGR_CHUNK_HEADER_SIZE, len);
+    __atomic_store_n(&ch->sealed_len, len, __ATOMIC_RELEASE);
+}
+
+static void chunk_drop(struct ngr_stream *s)
+{
+    /* Give the unused, page-aligned tail back to the filesystem: a short-lived thread must not
+     * cost a whole chunk of disk.  The hole reads as zeros, which is the end of the data. */
+    uintptr_t used = ((uintptr_t)((unsigned char *)s->pos - s->base) + 4095) & ~(uintptr_t)4095;
+    if (used < ngr_g.chunk_size) {
+        off_t off = chunk_offset_of(s);
+        if (off >= 0)
+            fallocate(ngr_g.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off + (off_t)used,
+                      (off_t)(ngr_g.chunk_size - used));
+    }
+    munmap(s->base, ngr_g.chunk_size);
+    s->base = NULL;
+    s->pos = s->end = NULL;
+}
+
+/* Hands stream s a fresh chunk.  Called by the stream's owner (holding s->lock). */
+static bool chunk_take(struct ngr_stream *s)
+{
+    uint64_t idx = atomic_fetch_add(&ngr_g.next_chunk, 1);
+    off_t off = (off_t)ngr_g.header_size + (off_t)idx * ngr_g.chunk_size;
+    if (fallocate(ngr_g.fd, 0, off, ngr_g.chunk_size) != 0) {
+        int err = errno;
+        if (err != EOPNOTSUPP) {
+            ngr_trace_disable(err, "cannot extend trace file");
+            return false;
+        }
+        /* No fallocate (some network filesystems): extend without reservation. */
+        off_t want = off + ngr_g.chunk_size;
+        if (lseek(ngr_g.fd, 0, SEEK_END) < want && ftruncate(ngr_g.fd, want) != 0) {
+            ngr_trace_disable(errno, "cannot extend trace file");
+            return false;
+        }
+    }
+    void *p = mmap(NULL, ngr_g.chunk_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                   ngr_g.fd, off);
+    if (p == MAP_FAILED) {
+        ngr_trace_disable(errno, "cannot map trace file");
+        return false;
+    }
+    /* A fork child must never write into its parent's file: it does not inherit the mapping. */
+    madvise(p, ngr_g.chunk_size, MADV_DONTFORK);
+    struct ngr_chunk_header *ch = p;
+    ch->stream = s->num;
+    ch->stream_seq = s->next_stream_seq++;
+    __atomic_store_n(&ch->magic, NGR_CHUNK_MAGIC, __ATOMIC_RELEASE);
+    s->base = p;
+    s->chunk_index = idx;
+    s->pos = (uint64_t *)((unsigned char *)p + NGR_CHUNK_HEADER_SIZE);
+    s->end = (uint64_t *)((unsigned char *)p + ngr_g.chunk_size);
+    if (s->num == 0) {
+        uint32_t k = atomic_fetch_add(&n_meta_chunks, 1);
+        if (k < NGR_MAX_META_CHUNKS)
+            meta_chunks[k] = (uint32_t)idx;
+    }
+    return true;
+}
+
+/* ---- records -------------------------------------------------------------------------------- */
+
+bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint64_t seq)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong_explicit(&s->lock, &expect, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false; /* closed by the finisher, or a signal handler interrupted our own write */
+    bool ok = false;
+    if (atomic_load_explicit(&ngr_g.state, memory_order_relaxed) != NGR_ACTIVE)
+        goto out;
+    if (!s->base || s->pos + n > s->end) {
+        if (s->base) {
+            chunk_seal(s);
+            chunk_drop(s);
+        }
+        if (!chunk_take(s))
+            goto out;
+    }
+    uint64_t *p = s->pos;
+    for (unsigned i = n - 1; i >= 1; i--)
+        p[i] = w[i];
+    __atomic_store_n(&p[0], w[0], __ATOMIC_RELEASE);
+    s->pos = p + n;
+    s->events++;
+    if (seq) {
+        struct ngr_chunk_header *ch = (struct ngr_chunk_header *)s->base;
+        if (!ch->first_seq)
+            ch->first_seq = seq;
+    }
+    ok = true;
+out:
+    atomic_store_explicit(&s->lock, 0, memory_order_release);
+    return ok;
+}
+
+/* Takes stream s away from its owner for good.  A writer holds the lock only for one record, so
+ * this waits a few microseconds at most; a thread stopped mid-record (by a debugger, say) is
+ * given up on after a while and its chunk is left unsealed, which readers handle. */
+static bool stream_close(struct ngr_stream *s)
+{
+    for (int i = 0; i < 100000; i++) {
+        int expect = 0;
+        if (atomic_compare_exchange_weak_explicit(&s->lock, &expect, 2, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return true;
+        if (expect == 2)
+            return false;
+        if (i > 100)
+            sched_yield();
+    }
+    return false;
+}
+
+/* ---- threads -------------------------------------------------------------------------------- */
+
+uint32_t ngr_new_thread_num(void)
+{
+    uint32_t n = atomic_fetch_add(&ngr_g.next_thread, 1);
+    uint32_t m = atomic_load(&ngr_g.max_thread);
+    while (n > m && !atomic_compare_exchange_weak(&ngr_g.max_thread, &m, n))
+        ;
+    return n;
+}
+
+struct ngr_stream *ngr_my_stream(void)
+{
+    if (NGR_UNLIKELY(ngr_t.ended))
+        return NULL;
+    uint32_t n = ngr_t.num;
+    if (NGR_UNLIKELY(n == 0)) {
+        /* A thread we did not see start (created before activation or by raw clone). */
+        n = ngr_new_thread_num();
+        if (n >= NGR_MAX_THREADS)
+            return NULL;
+        ngr_t.num = n;
+        struct ngr_stream *s = &ngr_g.streams[n];
+        s->num = n;
+        atomic_store(&s->pthread, (uintptr_t)pthread_self());
+        uint64_t seq = ngr_next_seq();
+        uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_BEGIN, 0), seq,
+                         (uint64_t)syscall(SYS_gettid)};
+        ngr_stream_write(s, w, 3, seq);
+        return s;
+    }
+    return n < NGR_MAX_THREADS ? &ngr_g.streams[n] : NULL;
+}
+
+void ngr_thread_begin(uint32_t num, uint32_t parent)
+{
+    if (num == 0 || num >= NGR_MAX_THREADS)
+        return;
+    ngr_t.num = num;
+    ngr_t.ended = false;
+    struct ngr_stream *s = &ngr_g.streams[num];
+    s->num = num;
+    atomic_store(&s->pthread, (uintptr_t)pthread_self());
+    uint64_t seq = ngr_next_seq();
+    uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_BEGIN, parent), seq,
+                     (uint64_t)syscall(SYS_gettid)};
+    ngr_stream_write(s, w, 3, seq);
+}
+
+void ngr_thread_end(void)
+{
+    struct ngr_stream *s = ngr_my_stream();
+    if (!s)
+        return;
+    uint64_t seq = ngr_next_seq();
+    uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_END, 0), seq, 0};
+    ngr_stream_write(s, w, 3, seq);
+    ngr_t.ended = true;
+    atomic_store(&s->pthread, 0);
+    if (stream_close(s)) {
+        if (s->base) {
+            chunk_seal(s);
+            chunk_drop(s);
+        }
+    }
+}
+
+uint32_t ngr_thread_of(pthread_t th)
+{
+    if (!ngr_g.streams)
+        return 0;
+    /* Newest first: joins usually concern recent threads. */
+    for (uint32_t i = atomic_load(&ngr_g.max_thread); i >= 1; i--)
+        if (atomic_load_explicit(&ngr_g.streams[i].pthread, memory_order_relaxed) == (uintptr_t)th)
+            return i;
+    return 0;
+}
+
+void ngr_thread_forget(uint32_t num)
+{
+    if (num && num < NGR_MAX_THREADS)
+        atomic_store(&ngr_g.streams[num].pthread, 0);
+}
+
+/* ---- the end -------------------------------------------------------------------------------- */
+
+static void finish_locked(uint32_t extra_flags, int prev_state)
+{
+    uint32_t max = atomic_load(&ngr_g.max_thread);
+    uint64_t events = 0;
+    for (uint32_t i = 1; i <= max && i < NGR_MAX_THREADS; i++) {
+        struct ngr_stream *s = &ngr_g.streams[i];
+        if (!stream_close(s))
+            continue;
+        events += s->events;
+        if (s->base) {
+            chunk_seal(s);
+            chunk_drop(s);
+        }
+    }
+    struct ngr_stream *m = &ngr_g.streams[0];
+    uint64_t last = atomic_load(&ngr_g.seq) - 1;
+    uint64_t w[3] = {ngr_word0(NGR_OP_END, 3, 0, 0), events + m->events + 1, last};
+    /* After a disk-full stop, END only goes where there is room already (no new chunk). */
+    atomic_store(&ngr_g.state, NGR_ACTIVE);
+    if (prev_state == NGR_ACTIVE || (m->base && m->pos + 3 <= m->end))
+        ngr_meta_write_locked(w, 3);
+    atomic_store(&ngr_g.state, NGR_FINISHED);
+    if (m->base)
+        chunk_seal(m); /* stays mapped: a failed exec takes the END back */
+    ngr_g.hdr->chunk_count = atomic_load(&ngr_g.next_chunk);
+    __atomic_or_fetch(&ngr_g.hdr->flags, NGR_HDR_FINISHED | extra_flags, __ATOMIC_RELEASE);
+}
+
+void ngr_trace_finish(uint32_t extra_flags)
+{
+    int st = atomic_load(&ngr_g.state);
+    if ((st != NGR_ACTIVE && st != NGR_DISABLED) || !ngr_g.hdr || getpid() != ngr_g.pid)
+        return;
+    if (st == NGR_ACTIVE && !ngr_t.ended && ngr_t.num) {
+        struct ngr_stream *s = ngr_my_stream();
+        uint64_t seq = ngr_next_seq();
+        uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_END, 0), seq, 0};
+        if (s)
+            ngr_stream_write(s, w, 3, seq);
+    }
+    ngr_meta_lock();
+    finish_locked(extra_flags, st);
+    ngr_meta_unlock();
+}
+
+void ngr_trace_resume_after_exec(void)
+{
+    if (atomic_load(&ngr_g.state) != NGR_FINISHED || !ngr_g.hdr)
+        return;
+    ngr_meta_lock();
+    struct ngr_stream *m = &ngr_g.streams[0];
+    /* Take the END record back: it is the last one of the metadata stream. */
+    if (m->base && m->pos - 3 >= (uint64_t *)(m->base + NGR_CHUNK_HEADER_SIZE) &&
+        ngr_w0_op(m->pos[-3]) == NGR_OP_END) {
+        __atomic_store_n(&m->pos[-3], 0, __ATOMIC_RELEASE);
+        m->pos[-2] = m->pos[-1] = 0;
+        m->pos -= 3;
+        m->events--;
+    }
+    if (m->base) {
+        struct ngr_chunk_header *ch = (struct ngr_chunk_header *)m->base;
+        __atomic_store_n(&ch->sealed_len, 0, __ATOMIC_RELEASE);
+        ch->crc32c = 0;
+    }
+    __atomic_and_fetch(&ngr_g.hdr->flags, ~(uint32_t)(NGR_HDR_FINISHED | NGR_HDR_EXEC),
+                       __ATOMIC_RELEASE);
+    ngr_g.hdr->chunk_count = 0;
+    uint32_t max = atomic_load(&ngr_g.max_thread);
+    for (uint32_t i = 1; i <= max && i < NGR_MAX_THREADS; i++)
+        atomic_store(&ngr_g.streams[i].lock, 0);
+    ngr_t.ended = false;
+    atomic_store(&ngr_g.state, NGR_ACTIVE);
+    ngr_meta_unlock();
+}
+
+/* ---- fork ----------------------------------------------------------------------------------- */
+
+static uint64_t fork_child_id;
+static uint32_t fork_thread;
+static uint64_t fork_meta_bytes; /* bytes of metadata payload in the current meta chunk at fork */
+
+void ngr_fork_prepare(void)
+{
+    fork_child_id = ngr_random_id();
+    fork_thread = ngr_t.num;
+    /* Hold the metadata lock across fork: the child copies a consistent metadata stream. */
+    ngr_meta_lock();
+    struct ngr_stream *m = &ngr_g.streams[0];
+    fork_meta_bytes = m->base ? (uint64_t)((unsigned char *)m->pos - m->base) : 0;
+}
+
+void ngr_fork_parent(pid_t child)
+{
+    ngr_meta_unlock();
+    if (child > 0)
+        ngr_emit_thread(NGR_THR_FORK, 0, fork_child_id, 0);
+}
+
+/* Appends the records of one of the parent's metadata chunks (read with pread: the mapping was
+ * not inherited) to the child's metadata stream, up to limit bytes of the chunk. */
+static void copy_meta_chunk(int old_fd, uint64_t old_header, uint64_t old_chunk, uint32_t idx,
+                            uint64_t limit, unsigned char *buf)
+{
+    ssize_t got = pread(old_fd, buf, old_chunk, (off_t)(old_header + (uint64_t)idx * old_chunk));
+    if (got < (ssize_t)NGR_CHUNK_HEADER_SIZE)
+        return;
+    if ((uint64_t)got < limit)
+        limit = (uint64_t)got;
+    uint64_t off = NGR_CHUNK_HEADER_SIZE;
+    while (off + 8 <= limit) {
+        uint64_t w0;
+        memcpy(&w0, buf + off, 8);
+        unsigned n = ngr_w0_words(w0);
+        if (!w0 || !n || off + n * 8ull > limit)
+            break;
+        if (ngr_w0_op(w0) != NGR_OP_END)
+            ngr_meta_write_locked((const uint64_t *)(buf + off), n);
+        off += n * 8ull;
+    }
+}
+
+void ngr_fork_child(void)
+{
+    int old_fd = ngr_g.fd;
+    uint32_t old_header = ngr_g.header_size, old_chunk = ngr_g.chunk_size;
+    uint32_t n_meta = atomic_load(&n_meta_chunks);
+    if (n_meta > NGR_MAX_META_CHUNKS)
+        n_meta = NGR_MAX_META_CHUNKS;
+    uint64_t parent_trace = 0;
+    /* The header mapping was not inherited either: read the parent's id from the file. */
+    struct ngr_file_header ph;
+    if (pread(old_fd, &ph, sizeof ph, 0) == (ssize_t)sizeof ph)
+        parent_trace = ph.trace_id;
+
+    /* Every mapping of the parent is gone (MADV_DONTFORK): forget them without touching. */
+    uint32_t max = atomic_load(&ngr_g.max_thread);
+    for (uint32_t i = 0; i <= max && i < NGR_MAX_THREADS; i++) {
+        struct ngr_stream *s = &ngr_g.streams[i];
+        s->base = NULL;
+        s->pos = s->end = NULL;
+        s->events = 0;
+        s->next_stream_seq = 0;
+        atomic_store(&s->pthread, 0);
+        atomic_store(&s->lock, i == 0 || i == fork_thread ? 0 : 2);
+    }
+    ngr_g.hdr = NULL;
+    ngr_g.fd = -1;
+
+    struct ngr_trace_params p = {.dir = ngr_g.dir,
+                                 .trace_id = fork_child_id,
+                                 .parent_trace_id = parent_trace,
+                                 .parent_thread = fork_thread,
+                                 .flags = NGR_HDR_FORKED};
+    /* The parent's list of metadata chunks, before the new trace starts its own. */
+    size_t list_bytes = (n_meta * sizeof(uint32_t) + 4095) & ~(size_t)4095;
+    unsigned char *buf = mmap(NULL, old_chunk + list_bytes, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint32_t *list = NULL;
+    if (buf != MAP_FAILED) {
+        list = (uint32_t *)(buf + old_chunk);
+        memcpy(list, meta_chunks, n_meta * sizeof(uint32_t));
+    }
+    int err = ngr_trace_open(&p);
+    if (err) {
+        atomic_store(&ngr_g.state, NGR_OFF);
+        ngr_log(0, "cannot create trace file in %s for forked child: %s; child runs untraced",
+                ngr_g.dir, strerror(err));
+        close(old_fd);
+        if (buf != MAP_FAILED)
+            munmap(buf, old_chunk + list_bytes);
+        ngr_meta_unlock();
+        return;
+    }
+    if (buf != MAP_FAILED) {
+        for (uint32_t k = 0; k < n_meta; k++)
+            copy_meta_chunk(old_fd, old_header, old_chunk, list[k],
+                            k + 1 == n_meta ? fork_meta_bytes : old_chunk, buf);
+        munmap(buf, old_chunk + list_bytes);
+    }
+    close(old_fd);
+    ngr_meta_unlock();
+    if (fork_thread && fork_thread < NGR_MAX_THREADS) {
+        ngr_t.ended = false;
+        ngr_thread_begin(fork_thread, 0);
+    }
+}
