@@ -366,7 +366,8 @@ void ngr_thread_end(void)
     uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_END, 0), seq, 0};
     ngr_stream_write(s, w, 3, seq);
     ngr_t.ended = true;
-    atomic_store(&s->pthread, 0);
+    /* s->pthread stays: the thread is joined after its END.  A reused pthread_t belongs to a
+     * newer thread with a higher number, and ngr_thread_of searches newest first. */
     if (stream_close(s)) {
         if (s->base) {
             chunk_seal(s);
