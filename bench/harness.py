@@ -254,32 +254,41 @@ class Tools:
         self.gentrace = os.path.join(build, "gentrace")
         self.tracestat = os.path.join(build, "tracestat")
         self.nogilrace_status = None  # None = usable, else the reason why not
+        self.preload_status = None    # the same for the preload alone (NOGILRACE_HOOKS=0)
         self.analyzer_status = None
         self.alts = {}  # name -> {"status": None or reason, "cmd": fn, "note": str, "version": str}
 
-    # nogilrace: the preload must write a trace with events in it for a tiny threaded program.
+    # nogilrace: with NOGILRACE_HOOKS=0 the preload must write a trace with thread events in it
+    # (the pthread-only arm); with the hooks, one with accesses in it (the nogilrace arm).
     def probe_nogilrace(self):
         tag = subprocess.run([PY, "-c", "import sys; print('cp%d%d%s' % (sys.version_info[0], "
                               "sys.version_info[1], sys.abiflags))"], capture_output=True, text=True).stdout.strip()
         hooks = os.path.join(self.build, f"nogilrace-{tag}.so")
-        for f, what in ((self.preload, "preload"), (hooks, "hooks library")):
-            if not os.path.exists(f):
-                self.nogilrace_status = f"n/a: no {what} {f}"
-                return
         if not os.access(self.analyzer, os.X_OK):
             self.analyzer_status = "n/a: no analyzer build/nogilrace"
+        if not os.path.exists(self.preload):
+            self.preload_status = self.nogilrace_status = f"n/a: no preload {self.preload}"
+            return
+        self.preload_status = self.probe(False, "thread", "the preload wrote no thread events (shim not functional yet)")
+        if not os.path.exists(hooks):
+            self.nogilrace_status = f"n/a: no hooks library {hooks}"
+        else:
+            self.nogilrace_status = self.probe(True, "access", "the trace holds no accesses (hooks not functional yet)")
+
+    def probe(self, hooks, record, missing):
         d = tempfile.mkdtemp(prefix="ngr-bench-probe.")
         try:
-            r = run([PY, os.path.join(HERE, "w_globals.py"), "2", "1000"], env=self.traced_env(d), timeout=60)
+            r = run([PY, os.path.join(HERE, "w_globals.py"), "2", "1000"], env=self.traced_env(d, hooks), timeout=60)
             files = trace_files(d)
             if r.rc != 0:
-                self.nogilrace_status = f"n/a: traced probe exited {r.rc}: {r.err.strip()[-200:]}"
-            elif not files:
-                self.nogilrace_status = "n/a: the preload wrote no trace (shim not functional yet)"
-            else:
-                st = tracestat(self, files)
-                if st is not None and not st["access"]:
-                    self.nogilrace_status = "n/a: the trace holds no accesses (hooks not functional yet)"
+                return f"n/a: traced probe exited {r.rc}: {error_line(r.err)}"
+            if not files:
+                why = re.sub(r"^nogilrace: ", "", error_line(r.err))
+                return "n/a: no trace written" + (": " + why[:120] if r.err.strip() else "")
+            st = tracestat(self, files)
+            if st is not None and not st[record]:
+                return "n/a: " + missing
+            return None
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -349,8 +358,8 @@ def measure(tools, name, script, size, threads, reps, workdir):
     arms = ["untraced"]
     if tools.nogilrace_status is None:
         arms.append("nogilrace")
-        if threads == 16:
-            arms.append("hooks_off")
+    if tools.preload_status is None and threads == 16:
+        arms.append("hooks_off")
     walls = {a: [] for a in arms}
     rsss = {a: [] for a in arms}
     checks = {}
@@ -394,6 +403,8 @@ def measure(tools, name, script, size, threads, reps, workdir):
         a = res[arm]
         a["ratio"] = a["wall_s"]["median"] / u["wall_s"]["median"]
         a["rss_ratio"] = a["rss_kb"]["median"] / u["rss_kb"]["median"]
+    if tools.preload_status is not None and threads == 16:
+        res["hooks_off"] = {"status": tools.preload_status}
     if tools.nogilrace_status is not None:
         res["nogilrace"] = {"status": tools.nogilrace_status}
     elif last_trace_dir:
@@ -624,16 +635,19 @@ def floors(results, big, tools):
         if rss:
             out.append({"issue": 4, "what": "worst peak RSS ratio, all workloads", "value": max(rss),
                         "floor": f"<= {FLOOR_RSS}x", "verdict": verdict(max(rss) <= FLOOR_RSS)})
-        for r in results:
-            h = r.get("hooks_off")
-            if h:
-                u = r["untraced"]["wall_s"]
-                noise = max((u["max"] - u["min"]) / u["median"], 0.05)
-                out.append({"issue": 3, "what": f"NOGILRACE_HOOKS=0, {r['workload']}, 16 threads",
-                            "value": h["ratio"], "floor": f"within noise (1 +- {noise:.2f})",
-                            "verdict": verdict(abs(h["ratio"] - 1) <= noise)})
     else:
         out.append({"issue": 4, "what": "slowdown floors", "value": None, "floor": "", "verdict": tools.nogilrace_status})
+    for r in results:
+        h = r.get("hooks_off")
+        if h and "ratio" in h:
+            u = r["untraced"]["wall_s"]
+            noise = max((u["max"] - u["min"]) / u["median"], 0.05)
+            out.append({"issue": 3, "what": f"NOGILRACE_HOOKS=0, {r['workload']}, 16 threads",
+                        "value": h["ratio"], "floor": f"within noise (1 +- {noise:.2f})",
+                        "verdict": verdict(abs(h["ratio"] - 1) <= noise)})
+    if tools.preload_status is not None:
+        out.append({"issue": 3, "what": "NOGILRACE_HOOKS=0 overhead", "value": None, "floor": "within noise",
+                    "verdict": tools.preload_status})
     if big.get("events_per_s"):
         out.append({"issue": 5, "what": f"analyzer throughput, {fmt_n(big['events'])}-event synthetic trace",
                     "value": big["events_per_s"], "floor": ">= 10M events/s",
@@ -670,6 +684,8 @@ def main():
     tools.probe_nogilrace()
     if tools.nogilrace_status:
         log(f"bench: nogilrace rows: {tools.nogilrace_status}")
+    if tools.preload_status:
+        log(f"bench: NOGILRACE_HOOKS=0 rows: {tools.preload_status}")
     if tools.analyzer_status is None and not os.access(tools.analyzer, os.X_OK):
         tools.analyzer_status = "n/a: no analyzer build/nogilrace"
     tools.setup_alternatives(alts_wanted)
@@ -799,7 +815,7 @@ def print_report(doc):
         for a, e in r.get("alternatives", {}).items():
             if e.get("status"):
                 notes.append(f"! {a} on {r['workload']} x{r['threads']}: {e['status']}")
-    hooks_rows = [r for r in doc["workloads"] if r.get("hooks_off")]
+    hooks_rows = [r for r in doc["workloads"] if "ratio" in r.get("hooks_off", {})]
     if hooks_rows:
         print()
         print(table([[r["workload"], r["threads"], fmt_s(r["untraced"]["wall_s"]), fmt_s(r["hooks_off"]["wall_s"]),
@@ -824,7 +840,7 @@ def print_report(doc):
     print(table([[f"#{f['issue']}", f["what"],
                   "-" if f["value"] is None else (fmt_n(f["value"]) + ("B" if "RSS on" in f["what"] else "/s")
                                                   if f["value"] > 1000 else fmt_x(f["value"])),
-                  f["floor"], f["verdict"]] for f in doc["floors"]],
+                  f["floor"], f["verdict"][:70]] for f in doc["floors"]],
                 ["issue", "floor check (information, never fails)", "measured", "floor", "verdict"],
                 left=(0, 1, 3, 4)))
     if notes:
