@@ -1,16 +1,399 @@
-/* sync.c — threading locks and happens-before edges (see sync.h). */
+/* sync.c — threading.Lock and threading.RLock as ACQUIRE/RELEASE events, their names, and the
+ * Condition waiter locks turned into SEND/RECV edges (see sync.h).
+ *
+ * _thread.lock and _thread.RLock keep their methods in static PyMethodDef tables; every method
+ * object (descriptors, bound methods captured before init, specialised calls) reads ml_meth at
+ * call time, so swapping ml_meth for a wrapper that calls the original catches every call.
+ * Thin hooks: the original runs unchanged; ACQUIRE is recorded after success, RELEASE before the
+ * release happens (and only when it will succeed).
+ *
+ * Condition waiter locks: Condition.wait allocates a lock, acquires it, and blocks acquiring it a
+ * second time; Condition.notify releases it from the notifying thread.  Those calls come straight
+ * from the frames of Condition.wait / Condition.notify, which no other lock call does (the
+ * Condition's own lock is driven from _release_save/_acquire_restore/_is_owned or __enter__), so
+ * the frame's code object tells them apart: a release from notify is SEND on the Condition (the
+ * frame's `self`), the second acquire in wait is RECV on it, and neither enters a lockset.
+ */
 #include "sync.h"
 
-#include "ngr_api.h"
-#include "trace_format.h"
+#include <stdio.h>
+#include <string.h>
 
-int ngr_sync_init(void)
+#include "sync_internal.h"
+
+_Atomic(PyObject *) ngr_sync_cond_wait_code;
+_Atomic(PyObject *) ngr_sync_cond_notify_code;
+
+static PyTypeObject *lock_type, *rlock_type;
+
+/* ---- originals ----------------------------------------------------------------------------- */
+
+typedef PyObject *(*kwfunc)(PyObject *, PyObject *, PyObject *);
+static kwfunc real_lock_acquire, real_rlock_acquire;
+static PyCFunction real_lock_release, real_lock_exit, real_lock_locked;
+static PyCFunction real_rlock_release, real_rlock_exit, real_rlock_is_owned;
+static PyCFunction real_rlock_release_save, real_rlock_acquire_restore, real_rlock_count;
+static PyCFunction real_allocate_lock;
+static newfunc real_lock_new, real_rlock_new;
+static destructor real_lock_dealloc, real_rlock_dealloc;
+
+PyCFunction ngr_sync_patch_table(PyMethodDef *table, const char *name, PyCFunction wrapper)
 {
+    for (PyMethodDef *m = table; m && m->ml_name; m++) {
+        if (strcmp(m->ml_name, name) == 0) {
+            PyCFunction orig = m->ml_meth;
+            m->ml_meth = wrapper;
+            return orig;
+        }
+    }
+    return NULL;
+}
+
+static PyCFunction table_get(PyMethodDef *table, const char *name)
+{
+    for (PyMethodDef *m = table; m && m->ml_name; m++)
+        if (strcmp(m->ml_name, name) == 0)
+            return m->ml_meth;
+    return NULL;
+}
+
+/* ---- naming -------------------------------------------------------------------------------- */
+
+/* Frames of these stdlib files are skipped when looking for the creation site. */
+static bool internal_file(PyObject *filename)
+{
+    static const char *const tails[] = {"/threading.py", "/queue.py", "/concurrent/futures/_base.py",
+                                        "/concurrent/futures/thread.py"};
+    const char *f = PyUnicode_Check(filename) ? PyUnicode_AsUTF8(filename) : NULL;
+    if (!f) {
+        PyErr_Clear();
+        return false;
+    }
+    size_t n = strlen(f);
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+        size_t t = strlen(tails[i]);
+        if (n >= t && strcmp(f + n - t, tails[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+void ngr_sync_define_created(PyObject *obj, unsigned sobj_kind, const char *what)
+{
+    if (!ngr_tracing())
+        return;
+    PyObject *exc = PyErr_GetRaisedException();
+    char name[512];
+    snprintf(name, sizeof name, "<%s>", what);
+    PyFrameObject *f = PyEval_GetFrame();
+    Py_XINCREF(f);
+    while (f) {
+        PyCodeObject *code = PyFrame_GetCode(f);
+        /* Module-level code of those files is a creation site of its own (their globals). */
+        if (!internal_file(code->co_filename) ||
+            PyUnicode_CompareWithASCIIString(code->co_name, "<module>") == 0) {
+            const char *file = PyUnicode_AsUTF8(code->co_filename);
+            if (!file) {
+                PyErr_Clear();
+                file = "?";
+            }
+            const char *base = strrchr(file, '/');
+            snprintf(name, sizeof name, "<%s created at %s:%d>", what, base ? base + 1 : file,
+                     PyFrame_GetLineNumber(f));
+            Py_DECREF(code);
+            break;
+        }
+        Py_DECREF(code);
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+    Py_XDECREF(f);
+    ngr_define_sync_obj(ngr_sync_id(obj), sobj_kind, ngr_intern_string(name, strlen(name)));
+    PyErr_SetRaisedException(exc);
+}
+
+static unsigned c_kind(PyObject *obj)
+{
+    PyTypeObject *t = Py_TYPE(obj);
+    if (t == lock_type)
+        return NGR_SOBJ_LOCK;
+    if (rlock_type && PyType_IsSubtype(t, rlock_type))
+        return NGR_SOBJ_RLOCK;
     return 0;
 }
 
 void ngr_sync_name_hint(PyObject *obj, const char *qualified_name)
 {
-    (void)obj;
-    (void)qualified_name;
+    if (!obj || !qualified_name || !ngr_tracing())
+        return;
+    unsigned kind = c_kind(obj);
+    if (!kind)
+        kind = ngr_sync_py_kind(obj);
+    if (kind)
+        ngr_define_sync_obj(ngr_sync_id(obj), kind,
+                            ngr_intern_string(qualified_name, strlen(qualified_name)));
+}
+
+/* ---- creation and destruction -------------------------------------------------------------- */
+
+static bool in_cond_wait(void)
+{
+    PyObject *code = atomic_load_explicit(&ngr_sync_cond_wait_code, memory_order_relaxed);
+    return code && ngr_sync_cur_code() == code;
+}
+
+static PyObject *wrap_allocate_lock(PyObject *mod, PyObject *unused)
+{
+    PyObject *r = real_allocate_lock(mod, unused);
+    if (r && !in_cond_wait())       /* waiter locks are never named: they become SEND/RECV */
+        ngr_sync_define_created(r, NGR_SOBJ_LOCK, "lock");
+    return r;
+}
+
+static PyObject *wrap_lock_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    PyObject *r = real_lock_new(type, args, kw);
+    if (r)
+        ngr_sync_define_created(r, NGR_SOBJ_LOCK, "lock");
+    return r;
+}
+
+static PyObject *wrap_rlock_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    PyObject *r = real_rlock_new(type, args, kw);
+    if (r)
+        ngr_sync_define_created(r, NGR_SOBJ_RLOCK, "RLock");
+    return r;
+}
+
+static void wrap_lock_dealloc(PyObject *self)
+{
+    ngr_sync_emit(NGR_SYNC_FREE, self, 0);
+    real_lock_dealloc(self);
+}
+
+static void wrap_rlock_dealloc(PyObject *self)
+{
+    ngr_sync_emit(NGR_SYNC_FREE, self, 0);
+    real_rlock_dealloc(self);
+}
+
+/* ---- _thread.lock -------------------------------------------------------------------------- */
+
+/* The waiter lock this thread acquired first in Condition.wait; its next acquire is the wait. */
+static __thread PyObject *pending_waiter;
+
+static PyObject *wrap_lock_acquire(PyObject *self, PyObject *args, PyObject *kw)
+{
+    PyObject *r = real_lock_acquire(self, args, kw);
+    if (!in_cond_wait()) {
+        if (r == Py_True)
+            ngr_sync_emit(NGR_SYNC_ACQUIRE, self, 0);
+        return r;
+    }
+    if (pending_waiter != self) {
+        pending_waiter = self;      /* first acquire, right after allocation: not a wait */
+    } else {
+        pending_waiter = NULL;
+        if (r == Py_True) {
+            PyObject *cond = ngr_sync_cur_self();
+            if (cond)
+                ngr_sync_emit(NGR_SYNC_RECV, cond, 0);
+        }
+    }
+    return r;
+}
+
+/* Emit what a release of self is about to mean; nothing if it will fail (not locked). */
+static void before_lock_release(PyObject *self)
+{
+    if (!ngr_tracing())
+        return;
+    PyObject *code = atomic_load_explicit(&ngr_sync_cond_notify_code, memory_order_relaxed);
+    if (code && ngr_sync_cur_code() == code) {
+        PyObject *cond = ngr_sync_cur_self();
+        if (cond)
+            ngr_sync_emit(NGR_SYNC_SEND, cond, 0);
+        return;
+    }
+    PyObject *locked = real_lock_locked(self, NULL);
+    if (locked == Py_True)
+        ngr_sync_emit(NGR_SYNC_RELEASE, self, 0);
+    if (!locked)
+        PyErr_Clear();
+    Py_XDECREF(locked);
+}
+
+static PyObject *wrap_lock_release(PyObject *self, PyObject *unused)
+{
+    before_lock_release(self);
+    return real_lock_release(self, unused);
+}
+
+static PyObject *wrap_lock_exit(PyObject *self, PyObject *args)
+{
+    before_lock_release(self);
+    return real_lock_exit(self, args);
+}
+
+/* ---- _thread.RLock ------------------------------------------------------------------------- */
+
+static PyObject *wrap_rlock_acquire(PyObject *self, PyObject *args, PyObject *kw)
+{
+    PyObject *r = real_rlock_acquire(self, args, kw);
+    if (r == Py_True)
+        ngr_sync_emit(NGR_SYNC_ACQUIRE, self, 0);
+    return r;
+}
+
+static bool rlock_owned(PyObject *self)
+{
+    PyObject *owned = real_rlock_is_owned(self, NULL);
+    if (!owned)
+        PyErr_Clear();
+    Py_XDECREF(owned);
+    return owned == Py_True;
+}
+
+static PyObject *wrap_rlock_release(PyObject *self, PyObject *unused)
+{
+    if (ngr_tracing() && rlock_owned(self))
+        ngr_sync_emit(NGR_SYNC_RELEASE, self, 0);
+    return real_rlock_release(self, unused);
+}
+
+static PyObject *wrap_rlock_exit(PyObject *self, PyObject *args)
+{
+    if (ngr_tracing() && rlock_owned(self))
+        ngr_sync_emit(NGR_SYNC_RELEASE, self, 0);
+    return real_rlock_exit(self, args);
+}
+
+/* Condition.wait on an RLock: the whole depth is released at once ... */
+static PyObject *wrap_rlock_release_save(PyObject *self, PyObject *unused)
+{
+    if (ngr_tracing()) {
+        PyObject *n = real_rlock_count(self, NULL);
+        long depth = n ? PyLong_AsLong(n) : 0;
+        if (!n || depth < 0)
+            PyErr_Clear();
+        Py_XDECREF(n);
+        if (depth > 0)
+            ngr_sync_emit(NGR_SYNC_RELEASE_ALL, self, (uint32_t)depth);
+    }
+    return real_rlock_release_save(self, unused);
+}
+
+/* ... and restored to the saved depth: the argument is the (count, owner) tuple. */
+static PyObject *wrap_rlock_acquire_restore(PyObject *self, PyObject *args)
+{
+    PyObject *r = real_rlock_acquire_restore(self, args);
+    if (r && ngr_tracing()) {
+        long depth = 1;
+        PyObject *state = PyTuple_Check(args) && PyTuple_GET_SIZE(args) == 1
+                              ? PyTuple_GET_ITEM(args, 0) : NULL;
+        if (state && PyTuple_Check(state) && PyTuple_GET_SIZE(state) >= 1 &&
+            PyLong_CheckExact(PyTuple_GET_ITEM(state, 0))) {
+            depth = PyLong_AsLong(PyTuple_GET_ITEM(state, 0));
+            if (depth < 1) {
+                PyErr_Clear();
+                depth = 1;
+            }
+        }
+        ngr_sync_emit(NGR_SYNC_ACQUIRE_ALL, self, (uint32_t)depth);
+    }
+    return r;
+}
+
+/* ---- install ------------------------------------------------------------------------------- */
+
+#define PATCH(table, name, wrapper, real)                                              \
+    do {                                                                               \
+        PyCFunction o_ = ngr_sync_patch_table(table, name, (PyCFunction)(void (*)(void))(wrapper)); \
+        if (o_ && !(real))                                                             \
+            (real) = (__typeof__(real))(void (*)(void))o_;                             \
+    } while (0)
+
+static int patch_locks(void)
+{
+    PyObject *thread = PyImport_ImportModule("_thread");
+    if (!thread)
+        return -1;
+    PyObject *lt = PyObject_GetAttrString(thread, "LockType");
+    PyObject *rt = PyObject_GetAttrString(thread, "RLock");
+    PyObject *alloc = PyObject_GetAttrString(thread, "allocate_lock");
+    PyObject *alloc2 = PyObject_GetAttrString(thread, "allocate");
+    int rc = -1;
+    if (!lt || !rt || !alloc || !PyType_Check(lt) || !PyType_Check(rt) || !PyCFunction_Check(alloc))
+        goto out;
+    lock_type = (PyTypeObject *)lt;
+    rlock_type = (PyTypeObject *)rt;
+    PyMethodDef *lm = lock_type->tp_methods, *rm = rlock_type->tp_methods;
+
+    /* The lookups first, so that a table without one of them is left untouched. */
+    real_lock_locked = table_get(lm, "locked");
+    real_rlock_is_owned = table_get(rm, "_is_owned");
+    real_rlock_count = table_get(rm, "_recursion_count");
+    if (!real_lock_locked || !real_rlock_is_owned || !real_rlock_count)
+        goto out;
+
+    PATCH(lm, "acquire", wrap_lock_acquire, real_lock_acquire);
+    PATCH(lm, "acquire_lock", wrap_lock_acquire, real_lock_acquire);
+    PATCH(lm, "__enter__", wrap_lock_acquire, real_lock_acquire);
+    PATCH(lm, "release", wrap_lock_release, real_lock_release);
+    PATCH(lm, "release_lock", wrap_lock_release, real_lock_release);
+    PATCH(lm, "__exit__", wrap_lock_exit, real_lock_exit);
+
+    PATCH(rm, "acquire", wrap_rlock_acquire, real_rlock_acquire);
+    PATCH(rm, "__enter__", wrap_rlock_acquire, real_rlock_acquire);
+    PATCH(rm, "release", wrap_rlock_release, real_rlock_release);
+    PATCH(rm, "__exit__", wrap_rlock_exit, real_rlock_exit);
+    PATCH(rm, "_release_save", wrap_rlock_release_save, real_rlock_release_save);
+    PATCH(rm, "_acquire_restore", wrap_rlock_acquire_restore, real_rlock_acquire_restore);
+
+    /* allocate_lock and its alias share one function in the module's method table. */
+    PyMethodDef *am = ((PyCFunctionObject *)alloc)->m_ml;
+    real_allocate_lock = am->ml_meth;
+    am->ml_meth = wrap_allocate_lock;
+    if (alloc2 && PyCFunction_Check(alloc2) && ((PyCFunctionObject *)alloc2)->m_ml->ml_meth == real_allocate_lock)
+        ((PyCFunctionObject *)alloc2)->m_ml->ml_meth = wrap_allocate_lock;
+
+    real_lock_new = lock_type->tp_new;
+    lock_type->tp_new = wrap_lock_new;
+    real_rlock_new = rlock_type->tp_new;
+    rlock_type->tp_new = wrap_rlock_new;
+    real_lock_dealloc = lock_type->tp_dealloc;
+    lock_type->tp_dealloc = wrap_lock_dealloc;
+    real_rlock_dealloc = rlock_type->tp_dealloc;
+    rlock_type->tp_dealloc = wrap_rlock_dealloc;
+    rc = 0;
+out:
+    if (rc) {
+        PyErr_Clear();
+        lock_type = rlock_type = NULL;
+    }
+    Py_XDECREF(alloc2);
+    Py_XDECREF(alloc);
+    if (rc) {                       /* on success the type references are kept for good */
+        Py_XDECREF(rt);
+        Py_XDECREF(lt);
+    }
+    Py_DECREF(thread);
+    return rc;
+}
+
+int ngr_sync_init(void)
+{
+    PyErr_Clear();
+    if (patch_locks() < 0) {
+        ngr_log(1, "sync: _thread lock types not as expected; locks are not observed");
+        PyErr_Clear();
+        return -1;
+    }
+    if (ngr_threads_init() < 0 || ngr_sync_py_init() < 0 || ngr_gil_init() < 0) {
+        ngr_log(1, "sync: partial set-up (see above)");
+        PyErr_Clear();
+    }
+    return 0;
 }

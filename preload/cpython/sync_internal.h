@@ -1,0 +1,95 @@
+/* sync_internal.h — what sync.c, sync_py.c, sync_frame.c, threads.c and gil.c share (hidden).
+ *
+ * Object ids: a synchronisation object's id is its address (Python objects are at least 8-byte
+ * aligned, so ids never collide with each other while both objects are alive).  C lock types get
+ * NGR_SYNC_FREE from their tp_dealloc, so a reused address starts a new object.
+ */
+#ifndef NGR_CPYTHON_SYNC_INTERNAL_H
+#define NGR_CPYTHON_SYNC_INTERNAL_H
+
+#include <Python.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ngr_api.h"
+#include "trace_format.h"
+
+#define NGR_SYNC_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- emitting ------------------------------------------------------------------------------ */
+
+static inline uint64_t ngr_sync_id(const void *obj) { return (uint64_t)(uintptr_t)obj; }
+
+/* The Python stack of a sync event.  0 until the stack-interning helper of hooks-access exists
+ * (then: the interned id of the current Python stack). */
+static inline uint32_t ngr_sync_stack(void) { return 0; }
+
+static inline void ngr_sync_emit(unsigned kind, const void *obj, uint32_t count)
+{
+    if (ngr_tracing())
+        ngr_emit_sync(kind, ngr_sync_id(obj), count, ngr_sync_stack());
+}
+
+/* ---- naming (sync.c) ----------------------------------------------------------------------- */
+
+/* Define obj as a sync object of `sobj_kind` named "<what created at file.py:LINE>", the line being
+ * the innermost Python frame outside the stdlib threading/queue/futures modules.  No Python code
+ * runs; a Python exception is never left set. */
+NGR_SYNC_HIDDEN void ngr_sync_define_created(PyObject *obj, unsigned sobj_kind, const char *what);
+
+/* ---- frames (sync_frame.c, version-specific) ----------------------------------------------- */
+
+/* Code object of the innermost Python frame of the calling thread, borrowed; NULL if none. */
+NGR_SYNC_HIDDEN PyObject *ngr_sync_cur_code(void);
+/* First local (a method's `self`) of that frame, borrowed; NULL if unset or no frame. */
+NGR_SYNC_HIDDEN PyObject *ngr_sync_cur_self(void);
+
+/* ---- Condition internals (sync.c): the code objects that use waiter locks ------------------ */
+
+/* threading.Condition.wait / .notify code objects, set when threading is patched. */
+extern _Atomic(PyObject *) ngr_sync_cond_wait_code;
+extern _Atomic(PyObject *) ngr_sync_cond_notify_code;
+
+/* ---- Python-level wrappers (sync_py.c) ----------------------------------------------------- */
+
+enum ngr_wrap_mode {
+    NGR_W_SEND_PRE = 1u << 0,   /* SEND on self before the call */
+    NGR_W_RECV_OK = 1u << 1,    /* RECV on self after a call that returned (did not raise) */
+    NGR_W_RECV_TRUE = 1u << 2,  /* RECV on self after a call that returned True */
+    NGR_W_NAME_INIT = 1u << 3,  /* __init__: name self after it returned ("<what created at ..>") */
+    NGR_W_THREAD_BOOT = 1u << 4,/* Thread._bootstrap_inner: thread name, SEND on the handle at end */
+};
+
+NGR_SYNC_HIDDEN int ngr_sync_py_init(void);
+/* Replace cls.<name> (a plain Python function defined on cls) by a wrapper.  0 ok, -1 with no
+ * exception set when it is missing or not a function (left alone). */
+NGR_SYNC_HIDDEN int ngr_sync_wrap_method(PyObject *cls, const char *name, unsigned mode,
+                                         unsigned sobj_kind, const char *what);
+
+/* Module patches, run once when a module is fully imported (or already at init). */
+NGR_SYNC_HIDDEN void ngr_sync_module_loaded(const char *name, PyObject *module);
+
+/* Per-class kind lookup for name hints: the sync kind of obj's class, 0 if none. */
+NGR_SYNC_HIDDEN unsigned ngr_sync_py_kind(PyObject *obj);
+
+/* ---- C method tables (sync.c) -------------------------------------------------------------- */
+
+/* Find entry `name` in a static method table and swap its function; returns the original, NULL
+ * if absent (nothing changed). */
+NGR_SYNC_HIDDEN PyCFunction ngr_sync_patch_table(PyMethodDef *table, const char *name,
+                                                 PyCFunction wrapper);
+NGR_SYNC_HIDDEN int ngr_sync_patch_simplequeue(PyObject *queue_module);
+
+/* ---- threads.c / gil.c --------------------------------------------------------------------- */
+
+NGR_SYNC_HIDDEN int ngr_threads_init(void);
+/* Thread._bootstrap_inner entry / exit, in the new thread. */
+NGR_SYNC_HIDDEN void ngr_threads_boot_begin(PyObject *thread);
+NGR_SYNC_HIDDEN void ngr_threads_boot_end(PyObject *thread);
+
+NGR_SYNC_HIDDEN int ngr_gil_init(void);
+/* A module was imported: if the GIL went from off to on since the last check, note it. */
+NGR_SYNC_HIDDEN void ngr_gil_check(PyObject *module_name);
+
+#endif
