@@ -640,8 +640,10 @@ def floors(results, big, tools):
     for r in results:
         h = r.get("hooks_off")
         if h and "ratio" in h:
-            u = r["untraced"]["wall_s"]
-            noise = max((u["max"] - u["min"]) / u["median"], 0.05)
+            # noise: the interquartile range of the untraced runs, relative, at least 5%
+            walls = r["untraced"]["walls"]
+            q = statistics.quantiles(walls, n=4) if len(walls) >= 2 else [walls[0]] * 3
+            noise = max((q[2] - q[0]) / statistics.median(walls), 0.05)
             out.append({"issue": 3, "what": f"NOGILRACE_HOOKS=0, {r['workload']}, 16 threads",
                         "value": h["ratio"], "floor": f"within noise (1 +- {noise:.2f})",
                         "verdict": verdict(abs(h["ratio"] - 1) <= noise)})
