@@ -642,7 +642,7 @@ def floors(results, big, tools):
         if h and "ratio" in h:
             # noise: the interquartile range of the untraced runs, relative, at least 5%
             walls = r["untraced"]["walls"]
-            q = statistics.quantiles(walls, n=4) if len(walls) >= 2 else [walls[0]] * 3
+            q = statistics.quantiles(walls, n=4, method="inclusive") if len(walls) >= 2 else [walls[0]] * 3
             noise = max((q[2] - q[0]) / statistics.median(walls), 0.05)
             out.append({"issue": 3, "what": f"NOGILRACE_HOOKS=0, {r['workload']}, 16 threads",
                         "value": h["ratio"], "floor": f"within noise (1 +- {noise:.2f})",
