@@ -13,7 +13,8 @@
  *     small set of variables with no lock (real races, so the report has something to say);
  *   - a few thousand variables (globals, class attributes, containers with keys, object
  *     attributes with a parent), a few thousand keys, 64 named locks, stacks of depth 2-8.
- * N counts event records (access + sync + thread), the same "events" the END record states.
+ * N counts event records (access + sync + thread); the END record states every record written, the
+ * metadata and END itself included, as the preload's writer does.
  * Built by scripts/bench; needs only common/crc32c.c.
  */
 #define _GNU_SOURCE
@@ -44,6 +45,7 @@ static FILE *g_out;
 static const char *g_path;
 static struct stream *g_streams; /* [0] metadata, [1..nthreads] threads */
 static uint64_t g_chunks;
+static uint64_t g_records; /* every record of every stream, as the END record counts them */
 
 static void die(const char *what)
 {
@@ -79,6 +81,7 @@ static void emit(uint32_t id, const uint64_t *words, unsigned n, uint64_t seq)
         flush_stream(id);
     memcpy(s->buf + NGR_CHUNK_HEADER_SIZE + s->used, words, 8u * n);
     s->used += 8u * n;
+    g_records++;
     if (seq && !s->first_seq)
         s->first_seq = seq;
 }
@@ -377,7 +380,8 @@ int main(int argc, char **argv)
     }
     thread_rec(1, NGR_THR_END, 0, 0);
 
-    uint64_t end[3] = {ngr_word0(NGR_OP_END, 3, 0, 0), g_events, g_seq};
+    /* Like the preload's writer, END counts every record written, itself included. */
+    uint64_t end[3] = {ngr_word0(NGR_OP_END, 3, 0, 0), g_records + 1, g_seq};
     emit(0, end, 3, 0);
     for (uint32_t s = 1; s <= o.threads + 1; s++)
         if (g_streams[s].used)
@@ -400,8 +404,8 @@ int main(int argc, char **argv)
     h.chunk_count = g_chunks;
     if (fseek(g_out, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, g_out) != 1 || fclose(g_out) != 0)
         die("write header");
-    printf("gentrace: %s: %" PRIu64 " events, %" PRIu64 " chunks, last seq %" PRIu64 "\n", o.out, g_events,
-           g_chunks, g_seq);
+    printf("gentrace: %s: %" PRIu64 " events, %" PRIu64 " records, %" PRIu64 " chunks, last seq %" PRIu64 "\n",
+           o.out, g_events, g_records, g_chunks, g_seq);
     free(frames);
     free(g_streams);
     return 0;

@@ -419,6 +419,9 @@ def measure(tools, name, script, size, threads, reps, workdir):
         if st and (st["bad_crc"] or st["unsealed"] or st["finished"] != st["files"]):
             problems.append(f"trace: {st['bad_crc']} chunks with a bad CRC, {st['unsealed']} unsealed, "
                             f"{st['files'] - st['finished']} of {st['files']} files not FINISHED")
+        if st and st["end_records"] != st["records"]:
+            res.setdefault("notes", []).append(f"the END record counts {st['end_records']} records, "
+                                               f"the trace holds {st['records']}")
         if tools.analyzer_status is None:
             ng["analyzer"] = analyze(tools.analyzer, last_trace_dir)
             aev = ng["analyzer"].get("events")
@@ -505,10 +508,10 @@ def validate_gentrace(tools, workdir):
     analyzer must accept it whole (finished, no warnings) and count what gentrace wrote."""
     path = os.path.join(workdir, "small.ngrtrace")
     g = run([tools.gentrace, "--events", "20000", "--seed", "7", "-o", path], timeout=60)
-    m = re.search(r"(\d+) events", g.out)
+    m = re.search(r"(\d+) events, (\d+) records", g.out)
     if g.rc != 0 or not m:
         return f"gentrace exit {g.rc}: {error_line(g.err)}"
-    written = int(m.group(1))
+    written, records = int(m.group(1)), int(m.group(2))  # records: END included
     d = run([tools.analyzer, "dump", "--json", path], timeout=120)
     os.unlink(path)
     if d.rc != 0:
@@ -539,8 +542,8 @@ def validate_gentrace(tools, workdir):
     problems = []
     if finished is not True:
         problems.append(f"header finished={finished}")
-    if end != written:
-        problems.append(f"end record says {end} events, gentrace wrote {written}")
+    if end != records:
+        problems.append(f"end record read as {end} records, gentrace wrote {records}")
     if seen != written:
         problems.append(f"dump shows {seen} access/sync/thread records, gentrace wrote {written}")
     if warnings:
@@ -814,6 +817,8 @@ def print_report(doc):
     for r in doc["workloads"]:
         for p in r.get("problems", []):
             notes.append(f"! {r['workload']} x{r['threads']}: {p}")
+        for p in r.get("notes", []):
+            notes.append(f"note: {r['workload']} x{r['threads']}: {p}")
         for a, e in r.get("alternatives", {}).items():
             if e.get("status"):
                 notes.append(f"! {a} on {r['workload']} x{r['threads']}: {e['status']}")

@@ -4,9 +4,9 @@
  *
  * Prints one JSON object for all the files together:
  *   {"files":N,"bytes":N,"chunks":N,"events":N,"access":N,"sync":N,"thread":N,"metadata":N,
- *    "bad_crc":N,"unsealed":N,"finished":N}
- * events = access + sync + thread records (the figure the END record states); metadata = records
- * of stream 0.  Sealed chunks have their CRC-32C checked; unsealed ones are read up to their first
+ *    "records":N,"end_records":N,"bad_crc":N,"unsealed":N,"finished":N}
+ * events = access + sync + thread records; metadata = records of stream 0; records = all of them,
+ * which is what the END records state (end_records, summed over the files that have one).  Sealed chunks have their CRC-32C checked; unsealed ones are read up to their first
  * zero word.  The bench uses it for "events" and "bytes per event" and to cross-check the
  * analyzer's own count.  Exit status 1 when a file is not a trace.  Built by scripts/bench.
  */
@@ -24,6 +24,7 @@
 
 struct counts {
     uint64_t files, bytes, chunks, access, sync, thread, metadata, bad_crc, unsealed, finished;
+    uint64_t end_records; /* sum of the END records' counts (every record, END included) */
 };
 
 static int stat_file(const char *path, struct counts *c)
@@ -75,8 +76,14 @@ static int stat_file(const char *path, struct counts *c)
             unsigned words = ngr_w0_words(w0);
             if (w0 == 0 || words == 0)
                 break;
-            if (ch.stream == 0)
+            if (ch.stream == 0) {
                 c->metadata++;
+                if (ngr_w0_op(w0) == NGR_OP_END && i + 16 <= len) {
+                    uint64_t n;
+                    memcpy(&n, data + i + 8, 8);
+                    c->end_records += n;
+                }
+            }
             else if (ngr_w0_op(w0) == NGR_OP_ACCESS)
                 c->access++;
             else if (ngr_w0_op(w0) == NGR_OP_SYNC)
@@ -103,8 +110,9 @@ int main(int argc, char **argv)
             rc = 1;
     printf("{\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"chunks\":%" PRIu64 ",\"events\":%" PRIu64
            ",\"access\":%" PRIu64 ",\"sync\":%" PRIu64 ",\"thread\":%" PRIu64 ",\"metadata\":%" PRIu64
-           ",\"bad_crc\":%" PRIu64 ",\"unsealed\":%" PRIu64 ",\"finished\":%" PRIu64 "}\n",
+           ",\"records\":%" PRIu64 ",\"end_records\":%" PRIu64 ",\"bad_crc\":%" PRIu64 ",\"unsealed\":%" PRIu64
+           ",\"finished\":%" PRIu64 "}\n",
            c.files, c.bytes, c.chunks, c.access + c.sync + c.thread, c.access, c.sync, c.thread, c.metadata,
-           c.bad_crc, c.unsealed, c.finished);
+           c.access + c.sync + c.thread + c.metadata, c.end_records, c.bad_crc, c.unsealed, c.finished);
     return rc;
 }
