@@ -1,6 +1,6 @@
 """A lock-protected shared cache with a high hit rate (about 99%).
 
-usage: w_cache.py THREADS SIZE   (or env BENCH_THREADS / BENCH_SIZE).  SIZE lookups in total
+usage: w_cache.py THREADS SIZE   (or env NGR_BENCH_THREADS / NGR_BENCH_SIZE).  SIZE lookups in total
 over KEYS distinct keys.  Prints the hit and miss counts: misses == KEYS whatever the threads.
 """
 import os
@@ -49,8 +49,8 @@ def worker(start, stop, out, slot):
 
 
 def args():
-    threads = int(os.environ.get("BENCH_THREADS") or sys.argv[1])
-    size = int(os.environ.get("BENCH_SIZE") or sys.argv[2])
+    threads = int(os.environ.get("NGR_BENCH_THREADS") or sys.argv[1])
+    size = int(os.environ.get("NGR_BENCH_SIZE") or sys.argv[2])
     return threads, size
 
 

@@ -1,6 +1,6 @@
 """Pure-Python compute: a hot loop reading module constants and calling module functions.
 
-usage: w_compute.py THREADS SIZE   (or env BENCH_THREADS / BENCH_SIZE, which win: some tools
+usage: w_compute.py THREADS SIZE   (or env NGR_BENCH_THREADS / NGR_BENCH_SIZE, which win: some tools
 replace sys.argv).  SIZE iterations in total, split over the threads.  Prints a self-check
 value that does not depend on the thread count.
 """
@@ -32,8 +32,8 @@ def worker(start, stop, out, slot):
 
 
 def args():
-    threads = int(os.environ.get("BENCH_THREADS") or sys.argv[1])
-    size = int(os.environ.get("BENCH_SIZE") or sys.argv[2])
+    threads = int(os.environ.get("NGR_BENCH_THREADS") or sys.argv[1])
+    size = int(os.environ.get("NGR_BENCH_SIZE") or sys.argv[2])
     return threads, size
 
 

@@ -2,7 +2,7 @@
 updates a per-thread item of a global dict — as many traced accesses per bytecode as a program
 is likely to have.
 
-usage: w_globals.py THREADS SIZE   (or env BENCH_THREADS / BENCH_SIZE).  SIZE iterations in total.
+usage: w_globals.py THREADS SIZE   (or env NGR_BENCH_THREADS / NGR_BENCH_SIZE).  SIZE iterations in total.
 LAST is written by every thread without a lock (a deliberate race: it is a benchmark, and its value
 is not part of the self-check); the per-thread counts are.
 """
@@ -30,8 +30,8 @@ def worker(name, start, stop):
 
 
 def args():
-    threads = int(os.environ.get("BENCH_THREADS") or sys.argv[1])
-    size = int(os.environ.get("BENCH_SIZE") or sys.argv[2])
+    threads = int(os.environ.get("NGR_BENCH_THREADS") or sys.argv[1])
+    size = int(os.environ.get("NGR_BENCH_SIZE") or sys.argv[2])
     return threads, size
 
 

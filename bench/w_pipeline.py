@@ -1,6 +1,6 @@
 """A producer/consumer pipeline over queue.Queue.
 
-usage: w_pipeline.py THREADS SIZE   (or env BENCH_THREADS / BENCH_SIZE).  THREADS is split into
+usage: w_pipeline.py THREADS SIZE   (or env NGR_BENCH_THREADS / NGR_BENCH_SIZE).  THREADS is split into
 producers and consumers (at least one of each, so 1 means one of each); SIZE items in total, each
 transformed a little by its consumer.  Prints the sum of results and the item count.
 """
@@ -37,8 +37,8 @@ def consumer(q, out, slot):
 
 
 def args():
-    threads = int(os.environ.get("BENCH_THREADS") or sys.argv[1])
-    size = int(os.environ.get("BENCH_SIZE") or sys.argv[2])
+    threads = int(os.environ.get("NGR_BENCH_THREADS") or sys.argv[1])
+    size = int(os.environ.get("NGR_BENCH_SIZE") or sys.argv[2])
     return threads, size
 
 

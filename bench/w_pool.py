@@ -1,6 +1,6 @@
 """A concurrent.futures.ThreadPoolExecutor map over many small tasks.
 
-usage: w_pool.py THREADS SIZE   (or env BENCH_THREADS / BENCH_SIZE).  THREADS workers, SIZE tasks.
+usage: w_pool.py THREADS SIZE   (or env NGR_BENCH_THREADS / NGR_BENCH_SIZE).  THREADS workers, SIZE tasks.
 Prints the sum of the results, which does not depend on the thread count.
 """
 import os
@@ -18,8 +18,8 @@ def task(n):
 
 
 def args():
-    threads = int(os.environ.get("BENCH_THREADS") or sys.argv[1])
-    size = int(os.environ.get("BENCH_SIZE") or sys.argv[2])
+    threads = int(os.environ.get("NGR_BENCH_THREADS") or sys.argv[1])
+    size = int(os.environ.get("NGR_BENCH_SIZE") or sys.argv[2])
     return threads, size
 
 

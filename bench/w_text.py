@@ -1,6 +1,6 @@
 """Stdlib-heavy text processing: json round trips, regular expressions, string formatting.
 
-usage: w_text.py THREADS SIZE   (or env BENCH_THREADS / BENCH_SIZE).  SIZE records in total.
+usage: w_text.py THREADS SIZE   (or env NGR_BENCH_THREADS / NGR_BENCH_SIZE).  SIZE records in total.
 Prints a self-check value that does not depend on the thread count.
 """
 import json
@@ -31,8 +31,8 @@ def worker(start, stop, out, slot):
 
 
 def args():
-    threads = int(os.environ.get("BENCH_THREADS") or sys.argv[1])
-    size = int(os.environ.get("BENCH_SIZE") or sys.argv[2])
+    threads = int(os.environ.get("NGR_BENCH_THREADS") or sys.argv[1])
+    size = int(os.environ.get("NGR_BENCH_SIZE") or sys.argv[2])
     return threads, size
 
 
