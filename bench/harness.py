@@ -19,6 +19,7 @@ Environment (all optional):
   BENCH_ALTS         comma-separated subset of settrace,threadcheck,pyvft (default all)
   BENCH_BIG_EVENTS   events in the synthetic analyzer trace (default 50000000)
   BENCH_TIMEOUT      seconds before one run is killed and reported as a timeout (default 300)
+  BENCH_ANALYZER_TIMEOUT  the same for one analyzer run (default 180)
   BENCH_BUDGET       seconds after which the alternatives still to run are skipped (default 1080),
                      so that make bench stays under 20 minutes
   BENCH_VENVS        where the alternatives' virtual environments live
@@ -223,8 +224,12 @@ def analyze(analyzer, target, one_core=False):
     cmd = [analyzer, "report", "--format=json", target]
     if one_core and shutil.which("taskset"):
         cmd = ["taskset", "-c", "0"] + cmd
-    r = run(cmd)
+    r = run(cmd, timeout=float(os.environ.get("BENCH_ANALYZER_TIMEOUT", "180")))
     res = {"wall_s": r.wall, "rss_kb": r.rss_kb, "rc": r.rc}
+    if r.timed_out:
+        res["error"] = f"killed after {r.wall:.0f} s (BENCH_ANALYZER_TIMEOUT)"
+        res["events"] = None
+        return res
     events = None
     try:
         doc = json.loads(r.out)
