@@ -10,6 +10,7 @@ typedef PyObject *(*fastkw)(PyObject *, PyObject *const *, Py_ssize_t, PyObject 
 static fastkw real_put, real_put_nowait;
 static PyCMethod real_get, real_get_nowait;
 static destructor real_dealloc;
+static newfunc real_new;
 
 static PyObject *wrap_put(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kw)
 {
@@ -38,6 +39,14 @@ static PyObject *wrap_get_nowait(PyObject *self, PyTypeObject *cls, PyObject *co
     PyObject *r = real_get_nowait(self, cls, args, n, kw);
     if (r)
         ngr_sync_emit(NGR_SYNC_RECV, self, 0);
+    return r;
+}
+
+static PyObject *wrap_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    PyObject *r = real_new(type, args, kw);
+    if (r)
+        ngr_sync_define_created(r, NGR_SOBJ_QUEUE, "SimpleQueue");
     return r;
 }
 
@@ -70,6 +79,8 @@ int ngr_sync_patch_simplequeue(PyObject *queue_module)
     real_put_nowait = (fastkw)(void (*)(void))ngr_sync_patch_table(tab, "put_nowait", FN(wrap_put_nowait));
     real_get = (PyCMethod)(void (*)(void))ngr_sync_patch_table(tab, "get", FN(wrap_get));
     real_get_nowait = (PyCMethod)(void (*)(void))ngr_sync_patch_table(tab, "get_nowait", FN(wrap_get_nowait));
+    real_new = tp->tp_new;
+    tp->tp_new = wrap_new;
     real_dealloc = tp->tp_dealloc;
     tp->tp_dealloc = wrap_dealloc;
     return 0;

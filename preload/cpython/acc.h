@@ -1,0 +1,117 @@
+/* acc.h — what the access-hook files share (hidden inside nogilrace-<tag>.so).
+ *
+ *   opinfo.c    opcode numbers, inline-cache sizes and jump kinds, read from the running
+ *               interpreter's `opcode` module at init, so no opcode number is compiled in
+ *   codeinfo.c  per code object: deoptimised instructions and the operand-stack depth before each
+ *               one (a static flow analysis), kept in the code object's co_extra slot
+ *   vars.c      variable ids: (namespace, name) → var_id, tracked objects (values of module globals
+ *               and class attributes) → their names, dict keys → key_id
+ *   stacks.c    Python stacks → interned stack ids; frame identities (frame_id)
+ *   monitor.c   the sys.monitoring INSTRUCTION callback: reads, subscripts, calls, iteration
+ *   watch.c     dict watchers on module and class dicts: writes from anywhere
+ *   hooks.c     ngr_hooks_init: wires everything up
+ */
+#ifndef NGR_CPYTHON_ACC_H
+#define NGR_CPYTHON_ACC_H
+
+#include <Python.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ngr_api.h"
+#include "trace_format.h"
+#include "ver.h"
+
+#define NGR_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- a spinlock for slow paths (never a pthread mutex: the shim would see it) ------------- */
+typedef struct { atomic_flag f; } ngr_spin;
+static inline void ngr_spin_lock(ngr_spin *s)
+{
+    while (atomic_flag_test_and_set_explicit(&s->f, memory_order_acquire))
+        ;
+}
+static inline void ngr_spin_unlock(ngr_spin *s) { atomic_flag_clear_explicit(&s->f, memory_order_release); }
+
+/* ---- opinfo.c ------------------------------------------------------------------------------ */
+struct ngr_ops {
+    int EXTENDED_ARG, CACHE, LOAD_GLOBAL, LOAD_ATTR, STORE_ATTR, DELETE_ATTR, BINARY_SUBSCR,
+        STORE_SUBSCR, DELETE_SUBSCR, CONTAINS_OP, GET_ITER, FOR_ITER, END_FOR, CALL,
+        LOAD_SUPER_ATTR;
+    uint8_t caches[256];     /* inline cache entries after the instruction */
+    uint8_t jrel[256];       /* relative jump */
+    uint8_t jback[256];      /* ... backwards */
+    uint8_t noflow[256];     /* never falls through (jumps, returns, raises) */
+    uint8_t valid[256];      /* a real opcode of this interpreter */
+};
+extern NGR_HIDDEN struct ngr_ops ngr_op;
+NGR_HIDDEN int ngr_opinfo_init(void);
+
+/* ---- codeinfo.c ---------------------------------------------------------------------------- */
+struct ngr_codeinfo {
+    int n_units;               /* code units (2 bytes each) */
+    uint8_t *op;               /* deoptimised opcode per unit (0 inside caches/ext args) */
+    int32_t *arg;              /* full oparg (EXTENDED_ARG folded in) per unit */
+    int16_t *depth;            /* operand-stack depth before the instruction, -1 unknown */
+    _Atomic uint32_t *loc;     /* location id per unit, 0 until first needed */
+    _Atomic uint64_t *cache;   /* per unit: cached (namespace tag, var_id) for LOAD_GLOBAL */
+    uint32_t file_str, func_str;
+    bool wanted;               /* its module passes NOGILRACE_INCLUDE/EXCLUDE */
+};
+NGR_HIDDEN int ngr_codeinfo_init(void);
+/* The analysis of `co`, made on first use; NULL when it cannot be made (memory). */
+NGR_HIDDEN struct ngr_codeinfo *ngr_codeinfo_get(PyCodeObject *co);
+/* Location id of instruction `offset` (bytes) of co. */
+NGR_HIDDEN uint32_t ngr_codeinfo_location(PyCodeObject *co, struct ngr_codeinfo *ci, int offset);
+
+/* ---- vars.c -------------------------------------------------------------------------------- */
+NGR_HIDDEN int ngr_vars_init(void);
+/* Module display name of a globals dict ("app" for the __main__ script, else __name__); NULL if
+ * the dict has no usable __name__.  Interned, never freed. */
+NGR_HIDDEN const char *ngr_vars_module_name(PyObject *globals);
+/* var_id of name `name` (exact str) in namespace dict `ns` named `ns_name` ("app",
+ * "app.Registry"); created on first use.  0 on failure. */
+NGR_HIDDEN uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind);
+/* Tracked objects: values of module globals and class attributes (one step of reach).  Register
+ * obj under the display name `name`; the var_id of the object itself is returned. */
+NGR_HIDDEN void ngr_vars_track(PyObject *obj, const char *name);
+NGR_HIDDEN void ngr_vars_untrack(PyObject *obj);
+/* var_id of a tracked object (its type must still match), 0 if obj is not tracked. */
+NGR_HIDDEN uint32_t ngr_vars_tracked(PyObject *obj);
+/* Display name of a tracked var (for attribute names under it); NULL if unknown. */
+NGR_HIDDEN const char *ngr_vars_tracked_name(PyObject *obj);
+/* var_id of attribute `attr` of tracked object obj ("app.METRICS.requests"). */
+NGR_HIDDEN uint32_t ngr_vars_attr(PyObject *obj, PyObject *attr);
+/* key_id of a dict key / set element; defines its repr on first use.  Only exact str, int,
+ * bytes, and tuples of those are identified by content; anything else gives 0 (whole container). */
+NGR_HIDDEN uint64_t ngr_vars_key(PyObject *key);
+/* Is this a dict/class/module namespace of a module we trace? */
+NGR_HIDDEN bool ngr_vars_is_class_of_wanted(PyTypeObject *tp);
+/* The display name of a class: "app.Registry" (interned). */
+NGR_HIDDEN const char *ngr_vars_class_name(PyTypeObject *tp);
+
+/* ---- stacks.c ------------------------------------------------------------------------------ */
+/* Interned Python stack starting at frame f, whose current instruction is at `offset` (bytes;
+ * -1 = read it from the frame).  0 when none. */
+NGR_HIDDEN uint32_t ngr_stack_here(ngr_vframe *f, int offset);
+/* The function-activation identity of frame f at instruction `offset` (see stacks.c). */
+NGR_HIDDEN uint64_t ngr_frame_id(ngr_vframe *f, PyCodeObject *co, int offset);
+
+/* ---- emitting with stack and frame --------------------------------------------------------- */
+/* Emit one access from the current frame f (offset -1 = the frame's current instruction). */
+NGR_HIDDEN void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id,
+                             uint64_t key_id);
+
+/* ---- monitor.c / watch.c ------------------------------------------------------------------- */
+NGR_HIDDEN int ngr_monitor_init(void);
+NGR_HIDDEN int ngr_watch_init(void);
+/* Start watching a module's globals dict (and register its values as tracked). */
+NGR_HIDDEN void ngr_watch_module_dict(PyObject *globals);
+/* Start watching a class's dict (and register its attribute values). */
+NGR_HIDDEN void ngr_watch_class(PyTypeObject *tp);
+
+/* Set when tracing must stop (finalisation); every hook checks it first. */
+extern NGR_HIDDEN _Atomic int ngr_acc_off;
+
+#endif

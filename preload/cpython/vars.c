@@ -1,0 +1,379 @@
+/* vars.c — variable ids and names, tracked objects, dict-key ids.
+ *
+ * All lookups are lock-free reads of open-addressing tables in anonymous mappings (untouched
+ * pages cost nothing); a miss takes one spinlock, defines the thing in the trace and publishes
+ * it.  Nothing here runs Python code: names come from exact str objects, hashes of exact
+ * str/int/bytes (and tuples of those) only, reprs of those exact types only.
+ */
+#include "acc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* ---- a lock-free map: (k1, k2) → value ------------------------------------------------------ */
+#define MAP_SLOTS (1u << 18)
+struct slot {
+    _Atomic uint64_t k1; /* 0 = empty */
+    _Atomic uint64_t k2;
+    _Atomic uint64_t val;
+};
+struct map {
+    struct slot *s;
+    ngr_spin lock;
+};
+static struct map var_map, tracked_map, key_map, name_map;
+
+static int map_init(struct map *m)
+{
+    void *p = mmap(NULL, MAP_SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    m->s = p;
+    return 0;
+}
+
+static uint64_t hash2(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+/* Find (k1, k2); returns the slot, or NULL.  k1 must not be 0. */
+static struct slot *map_find(struct map *m, uint64_t k1, uint64_t k2)
+{
+    uint32_t mask = MAP_SLOTS - 1, i = (uint32_t)hash2(k1, k2) & mask;
+    for (unsigned probe = 0; probe < 128; probe++, i = (i + 1) & mask) {
+        uint64_t a = atomic_load_explicit(&m->s[i].k1, memory_order_acquire);
+        if (a == 0)
+            return NULL;
+        if (a == k1 && atomic_load_explicit(&m->s[i].k2, memory_order_relaxed) == k2)
+            return &m->s[i];
+    }
+    return NULL;
+}
+
+/* Insert under m->lock (caller holds it); returns the slot (existing or new), NULL when full. */
+static struct slot *map_put_locked(struct map *m, uint64_t k1, uint64_t k2, uint64_t val)
+{
+    uint32_t mask = MAP_SLOTS - 1, i = (uint32_t)hash2(k1, k2) & mask;
+    for (unsigned probe = 0; probe < 128; probe++, i = (i + 1) & mask) {
+        uint64_t a = atomic_load_explicit(&m->s[i].k1, memory_order_relaxed);
+        if (a == k1 && atomic_load_explicit(&m->s[i].k2, memory_order_relaxed) == k2) {
+            atomic_store_explicit(&m->s[i].val, val, memory_order_release);
+            return &m->s[i];
+        }
+        if (a == 0) {
+            atomic_store_explicit(&m->s[i].k2, k2, memory_order_relaxed);
+            atomic_store_explicit(&m->s[i].val, val, memory_order_relaxed);
+            atomic_store_explicit(&m->s[i].k1, k1, memory_order_release);
+            return &m->s[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- names of vars (by var_id), for naming what hangs under them ---------------------------- */
+#define MAX_NAMED (1u << 20)
+static _Atomic(const char *) *var_names;
+
+static void init_main_stem(void);
+
+static const char *keep(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int ngr_vars_init(void)
+{
+    if (map_init(&var_map) || map_init(&tracked_map) || map_init(&key_map) || map_init(&name_map))
+        return -1;
+    void *p = mmap(NULL, MAX_NAMED * sizeof(*var_names), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    var_names = p;
+    init_main_stem();
+    return 0;
+}
+
+static uint32_t define(const char *full, unsigned kind, uint32_t parent)
+{
+    uint32_t id = ngr_new_var_id();
+    ngr_define_var(id, kind, ngr_intern_string(full, strlen(full)), parent);
+    if (id < MAX_NAMED)
+        atomic_store_explicit(&var_names[id], keep(full), memory_order_release);
+    return id;
+}
+
+static const char *str_utf8(PyObject *s)
+{
+    if (!s || !PyUnicode_CheckExact(s))
+        return NULL;
+    const char *u = PyUnicode_AsUTF8(s);
+    if (!u)
+        PyErr_Clear();
+    return u;
+}
+
+/* ---- module and class names ------------------------------------------------------------------ */
+
+/* The script's stem when the program was started as `python app.py` (from sys.argv[0] at init:
+ * the __main__ dict has no __file__ yet then), else NULL. */
+static char main_stem[256];
+
+static void init_main_stem(void)
+{
+    PyObject *argv = PySys_GetObject("argv"); /* borrowed */
+    const char *a0 = argv && PyList_Check(argv) && PyList_GET_SIZE(argv) > 0
+                         ? str_utf8(PyList_GET_ITEM(argv, 0)) : NULL;
+    size_t n = a0 ? strlen(a0) : 0;
+    if (n > 3 && !strcmp(a0 + n - 3, ".py")) {
+        const char *base = strrchr(a0, '/');
+        snprintf(main_stem, sizeof main_stem, "%s", base ? base + 1 : a0);
+        main_stem[strlen(main_stem) - 3] = 0;
+    }
+    PyErr_Clear();
+}
+
+/* "app" for the __main__ script run from app.py, else the module's __name__. */
+static const char *module_display(PyObject *globals)
+{
+    PyObject *name = PyDict_GetItemString(globals, "__name__"); /* borrowed, exact dict */
+    const char *n = str_utf8(name);
+    if (!n)
+        return NULL;
+    if (strcmp(n, "__main__") != 0)
+        return n;
+    if (main_stem[0])
+        return main_stem;
+    const char *file = str_utf8(PyDict_GetItemString(globals, "__file__"));
+    if (!file)
+        return n;
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    static __thread char buf[256];
+    snprintf(buf, sizeof buf, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = 0;
+    return buf;
+}
+
+const char *ngr_vars_module_name(PyObject *globals)
+{
+    if (!globals || !PyDict_Check(globals))
+        return NULL;
+    struct slot *s = map_find(&name_map, (uint64_t)(uintptr_t)globals, 1);
+    if (s)
+        return (const char *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_acquire);
+    const char *n = module_display(globals);
+    if (!n)
+        return NULL;
+    const char *kept = keep(n);
+    ngr_spin_lock(&name_map.lock);
+    map_put_locked(&name_map, (uint64_t)(uintptr_t)globals, 1, (uint64_t)(uintptr_t)kept);
+    ngr_spin_unlock(&name_map.lock);
+    return kept;
+}
+
+/* Stdlib modules whose own objects are synchronisation machinery, reported as such, not as state. */
+static bool sync_module(const char *m)
+{
+    return !strcmp(m, "threading") || !strcmp(m, "queue") || !strncmp(m, "concurrent.", 11) ||
+           !strncmp(m, "multiprocessing", 15) || !strcmp(m, "_thread") || !strcmp(m, "asyncio") ||
+           !strncmp(m, "asyncio.", 8);
+}
+
+const char *ngr_vars_class_name(PyTypeObject *tp)
+{
+    struct slot *s = map_find(&name_map, (uint64_t)(uintptr_t)tp, 2);
+    if (s)
+        return (const char *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_acquire);
+    const char *name = NULL;
+    if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+        PyObject *d = tp->tp_dict;
+        const char *mod = d ? str_utf8(PyDict_GetItemString(d, "__module__")) : NULL;
+        const char *qual = str_utf8(((PyHeapTypeObject *)tp)->ht_qualname);
+        if (mod && qual && !sync_module(mod)) {
+            char buf[512];
+            if (!strcmp(mod, "__main__")) {
+                PyObject *main = PyImport_AddModule("__main__"); /* borrowed */
+                const char *m = main ? ngr_vars_module_name(PyModule_GetDict(main)) : NULL;
+                PyErr_Clear();
+                if (m)
+                    mod = m;
+            }
+            if (ngr_module_wanted(mod)) {
+                snprintf(buf, sizeof buf, "%s.%s", mod, qual);
+                name = keep(buf);
+            }
+        }
+    }
+    /* Remember "not a class of ours" too (an empty string). */
+    const char *val = name ? name : "";
+    ngr_spin_lock(&name_map.lock);
+    map_put_locked(&name_map, (uint64_t)(uintptr_t)tp, 2, (uint64_t)(uintptr_t)val);
+    ngr_spin_unlock(&name_map.lock);
+    return val;
+}
+
+bool ngr_vars_is_class_of_wanted(PyTypeObject *tp)
+{
+    const char *n = ngr_vars_class_name(tp);
+    return n && *n;
+}
+
+/* ---- variables ----------------------------------------------------------------------------- */
+
+uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind)
+{
+    if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
+        return 0;
+    Py_hash_t h = PyObject_Hash(name); /* exact str: cached, no user code */
+    uint64_t k1 = (uint64_t)(uintptr_t)ns, k2 = (uint64_t)h;
+    struct slot *s = map_find(&var_map, k1, k2);
+    if (s)
+        return (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire);
+    const char *n = str_utf8(name);
+    if (!n)
+        return 0;
+    char full[512];
+    snprintf(full, sizeof full, "%s.%s", ns_name, n);
+    ngr_spin_lock(&var_map.lock);
+    s = map_find(&var_map, k1, k2);
+    uint32_t id = s ? (uint32_t)atomic_load_explicit(&s->val, memory_order_relaxed) : 0;
+    if (!id) {
+        id = define(full, kind, 0);
+        map_put_locked(&var_map, k1, k2, id);
+    }
+    ngr_spin_unlock(&var_map.lock);
+    return id;
+}
+
+static bool is_deque(PyTypeObject *tp)
+{
+    for (; tp; tp = tp->tp_base)
+        if (!strcmp(tp->tp_name, "collections.deque"))
+            return true;
+    return false;
+}
+
+/* Worth tracking: mutable containers and instances of user classes. */
+static bool trackable(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (PyDict_Check(obj) || PyList_Check(obj) || PyByteArray_Check(obj) ||
+        (PyAnySet_Check(obj) && !PyFrozenSet_Check(obj)) || is_deque(tp))
+        return true;
+    if (PyType_Check(obj) || PyModule_Check(obj) || PyFunction_Check(obj) || PyCFunction_Check(obj))
+        return false;
+    return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
+}
+
+void ngr_vars_track(PyObject *obj, const char *name)
+{
+    if (!obj || !name || !trackable(obj))
+        return;
+    uint64_t k1 = (uint64_t)(uintptr_t)obj, k2 = (uint64_t)(uintptr_t)Py_TYPE(obj);
+    struct slot *s = map_find(&tracked_map, k1, k2);
+    if (s && atomic_load_explicit(&s->val, memory_order_acquire))
+        return; /* first name wins: the object keeps its identity in the report */
+    unsigned kind = PyDict_Check(obj) || PyList_Check(obj) || PyAnySet_Check(obj) ||
+                    PyByteArray_Check(obj) || is_deque(Py_TYPE(obj)) ? NGR_VAR_CONTAINER : NGR_VAR_OBJ_ATTR;
+    ngr_spin_lock(&tracked_map.lock);
+    s = map_find(&tracked_map, k1, k2);
+    if (!s || !atomic_load_explicit(&s->val, memory_order_relaxed))
+        map_put_locked(&tracked_map, k1, k2, define(name, kind, 0));
+    ngr_spin_unlock(&tracked_map.lock);
+}
+
+void ngr_vars_untrack(PyObject *obj)
+{
+    if (!obj)
+        return;
+    struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
+    if (s)
+        atomic_store_explicit(&s->val, 0, memory_order_release);
+}
+
+uint32_t ngr_vars_tracked(PyObject *obj)
+{
+    struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
+    return s ? (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire) : 0;
+}
+
+const char *ngr_vars_tracked_name(PyObject *obj)
+{
+    uint32_t id = ngr_vars_tracked(obj);
+    return id && id < MAX_NAMED ? atomic_load_explicit(&var_names[id], memory_order_acquire) : NULL;
+}
+
+uint32_t ngr_vars_attr(PyObject *obj, PyObject *attr)
+{
+    const char *base = ngr_vars_tracked_name(obj);
+    return base ? ngr_vars_named(obj, attr, base, NGR_VAR_OBJ_ATTR) : 0;
+}
+
+/* ---- keys ---------------------------------------------------------------------------------- */
+
+static bool plain_scalar(PyObject *k)
+{
+    return PyUnicode_CheckExact(k) || PyLong_CheckExact(k) || PyBytes_CheckExact(k) ||
+           k == Py_None || PyBool_Check(k);
+}
+
+static bool plain_key(PyObject *k)
+{
+    if (plain_scalar(k))
+        return true;
+    if (!PyTuple_CheckExact(k) || PyTuple_GET_SIZE(k) > 8)
+        return false;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(k); i++)
+        if (!plain_scalar(PyTuple_GET_ITEM(k, i)))
+            return false;
+    return true;
+}
+
+uint64_t ngr_vars_key(PyObject *key)
+{
+    if (!key || !plain_key(key))
+        return 0;
+    Py_hash_t h = PyObject_Hash(key); /* built-in hashes of exact scalars: no user code */
+    if (h == -1) {
+        PyErr_Clear();
+        return 0;
+    }
+    uint64_t id = hash2((uint64_t)h, (uint64_t)(uintptr_t)Py_TYPE(key)) | 1;
+    if (map_find(&key_map, id, 0))
+        return id;
+    PyObject *r = PyObject_Repr(key); /* repr of exact str/int/bytes/tuple: C code only */
+    const char *s = r ? PyUnicode_AsUTF8(r) : NULL;
+    if (!s) {
+        PyErr_Clear();
+        Py_XDECREF(r);
+        return id;
+    }
+    size_t len = strlen(s);
+    char buf[160];
+    if (len > 150) {
+        snprintf(buf, sizeof buf, "%.140s...", s);
+        s = buf;
+        len = strlen(buf);
+    }
+    unsigned kind = PyUnicode_CheckExact(key) ? NGR_KEY_STR : PyLong_CheckExact(key) ? NGR_KEY_INT
+                    : PyBytes_CheckExact(key) ? NGR_KEY_BYTES : PyTuple_CheckExact(key) ? NGR_KEY_TUPLE
+                    : NGR_KEY_OTHER;
+    ngr_spin_lock(&key_map.lock);
+    if (!map_find(&key_map, id, 0)) {
+        ngr_define_key(id, kind, ngr_intern_string(s, len));
+        map_put_locked(&key_map, id, 0, 1);
+    }
+    ngr_spin_unlock(&key_map.lock);
+    Py_DECREF(r);
+    return id;
+}
