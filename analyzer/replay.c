@@ -1,0 +1,262 @@
+/* replay.c — see replay.h. */
+#include "replay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cursors --------------------------------------------------------------------------------- */
+
+static inline const struct ngr_stream_idx *stream_of(const struct ngr_replay *r, const struct ngr_thread *th)
+{
+    (void)r;
+    return th->s;
+}
+
+/* Moves (chunk, off) to a valid record position or to the end (chunk == nchunks). */
+static inline void settle(const struct ngr_stream_idx *s, size_t *chunk, uint64_t *off)
+{
+    while (*chunk < s->nchunks && *off >= s->chunks[*chunk].data_end) {
+        (*chunk)++;
+        if (*chunk < s->nchunks)
+            *off = s->chunks[*chunk].data;
+    }
+}
+
+/* Finds the next SYNC/THREAD record at or after the look-ahead position. */
+static void look_ahead(struct ngr_replay *r, struct ngr_thread *th)
+{
+    const struct ngr_stream_idx *s = stream_of(r, th);
+    size_t ch = th->la_chunk;
+    uint64_t off = th->la_off;
+    for (;;) {
+        settle(s, &ch, &off);
+        if (ch >= s->nchunks) {
+            th->next_seq = UINT64_MAX;
+            break;
+        }
+        uint64_t w0 = ngr_trace_word(r->t, off, 0);
+        unsigned op = ngr_w0_op(w0);
+        if (op == NGR_OP_SYNC || op == NGR_OP_THREAD) {
+            th->next_seq = ngr_trace_word(r->t, off, 1);
+            break;
+        }
+        off += 8ull * ngr_w0_words(w0);
+    }
+    th->la_chunk = ch;
+    th->la_off = off;
+}
+
+/* ---- heap of threads by (next_seq, num) ------------------------------------------------------- */
+
+static inline bool before(const struct ngr_replay *r, uint32_t a, uint32_t b)
+{
+    const struct ngr_thread *x = &r->threads[a], *y = &r->threads[b];
+    return x->next_seq != y->next_seq ? x->next_seq < y->next_seq : x->num < y->num;
+}
+
+static void heap_push(struct ngr_replay *r, uint32_t ix)
+{
+    size_t i = r->nheap++;
+    r->heap[i] = ix;
+    while (i && before(r, r->heap[i], r->heap[(i - 1) / 2])) {
+        uint32_t tmp = r->heap[i];
+        r->heap[i] = r->heap[(i - 1) / 2];
+        r->heap[(i - 1) / 2] = tmp;
+        i = (i - 1) / 2;
+    }
+}
+
+static uint32_t heap_pop(struct ngr_replay *r)
+{
+    uint32_t top = r->heap[0];
+    r->heap[0] = r->heap[--r->nheap];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < r->nheap && before(r, r->heap[l], r->heap[m]))
+            m = l;
+        if (l + 1 < r->nheap && before(r, r->heap[l + 1], r->heap[m]))
+            m = l + 1;
+        if (m == i)
+            break;
+        uint32_t tmp = r->heap[i];
+        r->heap[i] = r->heap[m];
+        r->heap[m] = tmp;
+        i = m;
+    }
+    return top;
+}
+
+/* ---- init --------------------------------------------------------------------------------------- */
+
+void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t)
+{
+    memset(r, 0, sizeof *r);
+    r->t = t;
+    r->cur = -1;
+    r->threads = ngr_xcalloc(t->nstreams ? t->nstreams : 1, sizeof *r->threads);
+    r->heap = ngr_xcalloc(t->nstreams ? t->nstreams : 1, sizeof *r->heap);
+    for (size_t i = 0; i < t->nstreams; i++) {
+        const struct ngr_stream_idx *s = &t->streams[i];
+        if (s->stream == 0 || !s->nchunks)
+            continue;
+        struct ngr_thread *th = &r->threads[r->nthreads];
+        th->num = s->stream;
+        th->s = s;
+        th->off = th->la_off = s->chunks[0].data;
+        ngr_map_put(&r->thread_ix, (uint64_t)th->num + 1, (uint32_t)r->nthreads);
+        look_ahead(r, th);
+        heap_push(r, (uint32_t)r->nthreads);
+        r->nthreads++;
+    }
+}
+
+void ngr_replay_free(struct ngr_replay *r)
+{
+    for (size_t i = 0; i < r->nthreads; i++)
+        free(r->threads[i].held);
+    free(r->threads);
+    free(r->heap);
+    ngr_map_free(&r->thread_ix);
+    memset(r, 0, sizeof *r);
+}
+
+int ngr_replay_thread_index(const struct ngr_replay *r, uint32_t num)
+{
+    const uint32_t *ix = ngr_map_get_maybe(&r->thread_ix, (uint64_t)num + 1);
+    return ix ? (int)*ix : -1;
+}
+
+/* ---- locksets ----------------------------------------------------------------------------------- */
+
+static struct ngr_held *held_find(struct ngr_thread *th, uint64_t obj, bool rd)
+{
+    for (size_t i = 0; i < th->nheld; i++)
+        if (th->held[i].obj == obj && th->held[i].rd == rd)
+            return &th->held[i];
+    return NULL;
+}
+
+static void held_remove(struct ngr_thread *th, struct ngr_held *h)
+{
+    size_t i = (size_t)(h - th->held);
+    memmove(&th->held[i], &th->held[i + 1], (th->nheld - i - 1) * sizeof *h);
+    th->nheld--;
+    th->lock_version++;
+}
+
+static void held_add(struct ngr_replay *r, struct ngr_thread *th, uint64_t obj, bool rd, uint32_t depth)
+{
+    if (th->nheld >= NGR_MAX_HELD)
+        return;
+    NGR_GROW(th->held, th->held_cap, th->nheld + 1);
+    th->held[th->nheld++] = (struct ngr_held){obj, ++r->serial, depth, rd};
+    th->lock_version++;
+}
+
+static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kind, uint64_t obj, uint32_t count)
+{
+    struct ngr_held *h;
+    switch (kind) {
+    case NGR_SYNC_ACQUIRE:
+    case NGR_SYNC_RD_ACQUIRE:
+        if ((h = held_find(th, obj, kind == NGR_SYNC_RD_ACQUIRE)) != NULL)
+            h->depth++;
+        else
+            held_add(r, th, obj, kind == NGR_SYNC_RD_ACQUIRE, 1);
+        break;
+    case NGR_SYNC_RELEASE:
+    case NGR_SYNC_RD_RELEASE: {
+        bool rd = kind == NGR_SYNC_RD_RELEASE;
+        if ((h = held_find(th, obj, rd)) != NULL) {
+            if (--h->depth == 0)
+                held_remove(th, h);
+            break;
+        }
+        if (rd)
+            break;
+        /* threading.Lock may be released by another thread: it leaves its acquirer's set */
+        for (size_t i = 0; i < r->nthreads; i++) {
+            struct ngr_thread *o = &r->threads[i];
+            if (o != th && (h = held_find(o, obj, false)) != NULL) {
+                held_remove(o, h);
+                break;
+            }
+        }
+        break;
+    }
+    case NGR_SYNC_RELEASE_ALL:
+        if ((h = held_find(th, obj, false)) != NULL)
+            held_remove(th, h);
+        break;
+    case NGR_SYNC_ACQUIRE_ALL:
+        if ((h = held_find(th, obj, false)) != NULL)
+            h->depth = count ? count : 1;
+        else
+            held_add(r, th, obj, false, count ? count : 1);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- next ---------------------------------------------------------------------------------------- */
+
+bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
+{
+    const struct ngr_trace *t = r->t;
+    for (;;) {
+        if (r->cur < 0) {
+            if (!r->nheap)
+                return false;
+            r->cur = (int)heap_pop(r);
+        }
+        struct ngr_thread *th = &r->threads[r->cur];
+        const struct ngr_stream_idx *s = stream_of(r, th);
+        settle(s, &th->chunk, &th->off);
+        if (th->chunk >= s->nchunks) {
+            th->done = true;
+            r->cur = -1;
+            continue;
+        }
+        uint64_t off = th->off;
+        uint64_t w0 = ngr_trace_word(t, off, 0);
+        unsigned op = ngr_w0_op(w0);
+        th->off += 8ull * ngr_w0_words(w0);
+        if (op == NGR_OP_ACCESS) {
+            uint64_t w3 = ngr_trace_word(t, off, 3);
+            unsigned fl = ngr_w0_flags(w0);
+            *ev = (struct ngr_event){
+                .op = op, .kind = fl & NGR_ACC_KIND_MASK, .atomic = (fl & NGR_ACC_FLAG_ATOMIC) != 0,
+                .tix = (uint32_t)r->cur, .var_id = ngr_w0_arg(w0), .key_id = ngr_trace_word(t, off, 1),
+                .frame_id = ngr_trace_word(t, off, 2), .stack_id = (uint32_t)w3,
+                .native_stack_id = (uint32_t)(w3 >> 32), .offset = off};
+            r->events++;
+            return true;
+        }
+        if (op != NGR_OP_SYNC && op != NGR_OP_THREAD)
+            continue; /* unknown or misplaced record: skipped by its size */
+        /* the sync record the heap chose us for: emit it, then queue the thread again */
+        if (op == NGR_OP_SYNC) {
+            uint64_t w3 = ngr_trace_word(t, off, 3);
+            *ev = (struct ngr_event){
+                .op = op, .kind = ngr_w0_flags(w0), .tix = (uint32_t)r->cur,
+                .stack_id = ngr_w0_arg(w0), .seq = ngr_trace_word(t, off, 1),
+                .obj = ngr_trace_word(t, off, 2), .count = (uint32_t)w3,
+                .native_stack_id = (uint32_t)(w3 >> 32), .offset = off};
+            apply_sync(r, th, ev->kind, ev->obj, ev->count);
+        } else {
+            *ev = (struct ngr_event){
+                .op = op, .kind = ngr_w0_flags(w0), .tix = (uint32_t)r->cur,
+                .other = ngr_w0_arg(w0), .seq = ngr_trace_word(t, off, 1),
+                .extra = ngr_trace_word(t, off, 2), .offset = off};
+        }
+        th->la_chunk = th->chunk;
+        th->la_off = th->off;
+        look_ahead(r, th);
+        heap_push(r, (uint32_t)r->cur);
+        r->cur = -1;
+        r->events++;
+        return true;
+    }
+}

@@ -1,0 +1,83 @@
+/* replay.h — the events of one trace in replay order, with each thread's lockset replayed.
+ *
+ * Order: within a thread stream, chunks by stream_seq and records in order; across streams, by
+ * the sequence numbers of SYNC/THREAD records: the thread whose next sync record has the lowest
+ * seq goes next, and its access records up to that sync record come first.  Accesses carry no
+ * seq: they sit between the sync records of their thread, which orders them enough for lockset
+ * and happens-before.  Access records after a thread's last sync record come at the very end.
+ *
+ * Locksets: ACQUIRE/RELEASE with RLock depth, RD_ACQUIRE/RD_RELEASE (shared mode),
+ * RELEASE_ALL/ACQUIRE_ALL (Condition.wait on an RLock), and a Lock released by a thread that does
+ * not hold it (legal for threading.Lock) taken out of the set of the thread that does.  A sync
+ * event's effect is applied before ngr_replay_next() returns it, so `held` is the set after it.
+ *
+ * Memory: one cursor and one held-lock array per thread stream; nothing per event.
+ */
+#ifndef NGR_AN_REPLAY_H
+#define NGR_AN_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+#define NGR_MAX_HELD 256 /* locks held at once by one thread; more are not tracked */
+
+struct ngr_held {
+    uint64_t obj;
+    uint64_t serial;  /* unique per acquisition: "held across" two accesses = same serial */
+    uint32_t depth;
+    bool rd;          /* shared (reader) mode */
+};
+
+struct ngr_thread {
+    uint32_t num;     /* stream number = thread number */
+    const struct ngr_stream_idx *s;
+    struct ngr_held *held;
+    size_t nheld, held_cap;
+    uint64_t lock_version; /* bumped whenever held changes */
+    /* cursors: emission position, and the position of the next sync record (look-ahead) */
+    size_t chunk, la_chunk;
+    uint64_t off, la_off;
+    uint64_t next_seq;     /* seq of the sync record at la_*, UINT64_MAX when none is left */
+    bool done;
+};
+
+struct ngr_event {
+    unsigned op;        /* NGR_OP_ACCESS, NGR_OP_SYNC, NGR_OP_THREAD */
+    unsigned kind;      /* access / sync / thread kind */
+    bool atomic;        /* access: NGR_ACC_FLAG_ATOMIC */
+    uint32_t tix;       /* index into replay->threads */
+    uint32_t var_id;    /* access */
+    uint64_t key_id;    /* access */
+    uint64_t frame_id;  /* access */
+    uint32_t stack_id, native_stack_id;
+    uint64_t seq;       /* sync, thread */
+    uint64_t obj;       /* sync */
+    uint32_t count;     /* sync: depth for *_ALL */
+    uint32_t other;     /* thread: the other thread's number */
+    uint64_t extra;     /* thread: child trace id (FORK), OS tid (BEGIN) */
+    uint64_t offset;    /* byte offset of the record in the file */
+};
+
+struct ngr_replay {
+    const struct ngr_trace *t;
+    struct ngr_thread *threads;  /* one per event stream, by stream number */
+    size_t nthreads;
+    struct ngr_map thread_ix;    /* thread number + 1 -> index */
+    uint32_t *heap;              /* thread indexes ordered by (next_seq, num) */
+    size_t nheap;
+    int cur;                     /* thread being emitted up to its next sync record, or -1 */
+    uint64_t serial;
+    uint64_t events;             /* access + sync + thread records returned */
+};
+
+void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t);
+/* Next event in replay order; false at the end. */
+bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev);
+void ngr_replay_free(struct ngr_replay *r);
+
+/* Index of thread number num, or -1 when it has no stream in this trace. */
+int ngr_replay_thread_index(const struct ngr_replay *r, uint32_t num);
+
+#endif
