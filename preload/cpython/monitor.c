@@ -202,6 +202,11 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
     int op = ci->op[unit], arg = ci->arg[unit], depth = ci->depth[unit];
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *ret = Py_None;
+    /* The first instruction after a for loop (behind END_FOR, POP_TOP) ends its iteration span;
+     * it stays instrumented whatever it is. */
+    bool loop_exit = unit >= 2 && ci->op[unit - 2] == ngr_op.END_FOR && ci->op[unit - 1] == ngr_op.POP_TOP;
+    if (loop_exit)
+        iter_close(f, off);
 
     if (op == ngr_op.LOAD_GLOBAL) {
         PyObject *globals = ngr_v_frame_globals(f);
@@ -305,8 +310,9 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             int target = next + 1 + ngr_op.caches[ngr_op.FOR_ITER] + ci->arg[next];
             uint64_t fid = ngr_frame_id(f, co, off);
             ngr_emit_access(NGR_ACC_ITER_BEGIN, var, 0, fid, ngr_stack_here(f, off));
-            /* the loop leaves through the instruction after its END_FOR */
-            iter_open(f, (target + 1) * 2, var, fid);
+            /* An exhausted FOR_ITER jumps over its END_FOR and POP_TOP (3.13): the loop is left at
+             * the instruction after them. */
+            iter_open(f, (target + 2) * 2, var, fid);
         } else if (var) {
             uint64_t fid = ngr_frame_id(f, co, off);
             uint32_t st = ngr_stack_here(f, off);
@@ -319,12 +325,14 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             goto out;
         }
         on_call(f, off, depth, arg);
-    } else if (unit > 0 && ci->op[unit - 1] == ngr_op.END_FOR) {
+    } else if (unit > 1 && ci->op[unit - 2] == ngr_op.END_FOR) {
         iter_close(f, off);
     } else {
         ret = disable;
     }
 out:
+    if (loop_exit && ret == disable)
+        ret = Py_None;
     PyErr_Clear();
     PyErr_SetRaisedException(exc);
     return Py_NewRef(ret);
