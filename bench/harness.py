@@ -447,7 +447,7 @@ def measure(tools, name, script, size, threads, reps, workdir):
         if ev:
             ng["bytes_per_event"] = ng["trace_bytes"] / ev
             a = ng["analyzer"]
-            if a.get("wall_s"):
+            if a.get("wall_s") and not a.get("error"):
                 a["events_per_s"] = ev / a["wall_s"]
         shutil.rmtree(last_trace_dir, ignore_errors=True)
 
@@ -812,7 +812,7 @@ def print_report(doc):
                fmt_s(ng.get("wall_s")) if "wall_s" in ng else "n/a",
                fmt_x(ng.get("ratio")), fmt_x(ng.get("rss_ratio")), fmt_n(ng.get("events")),
                f"{ng['bytes_per_event']:.1f}" if ng.get("bytes_per_event") else "-",
-               f"{an['wall_s']:.2f}" if an.get("wall_s") else "-", fmt_n(an.get("events_per_s"))]
+               f"{an['wall_s']:.2f}" if an.get("events_per_s") else "-", fmt_n(an.get("events_per_s"))]
         for a in alts:
             e = r.get("alternatives", {}).get(a)
             if e is None:
