@@ -75,7 +75,13 @@ NGR_HIDDEN const char *ngr_vars_module_name(PyObject *globals);
 NGR_HIDDEN uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind);
 /* Tracked objects: values of module globals and class attributes (one step of reach).  Register
  * obj under the display name `name`; the var_id of the object itself is returned. */
-NGR_HIDDEN void ngr_vars_track(PyObject *obj, const char *name);
+NGR_HIDDEN bool ngr_vars_track(PyObject *obj, const char *name);
+/* Remember which tracked object sits under (namespace dict, exact-str name), returning the one
+ * that sat there before (0 if none): how a rebinding untracks the old value without a dict
+ * lookup (which could call a user __eq__). */
+NGR_HIDDEN uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value);
+/* A namespace dict is going away: forget its module name (its address may be reused). */
+NGR_HIDDEN void ngr_vars_forget_ns(PyObject *ns);
 NGR_HIDDEN void ngr_vars_untrack(PyObject *obj);
 /* var_id of a tracked object (its type must still match), 0 if obj is not tracked. */
 NGR_HIDDEN uint32_t ngr_vars_tracked(PyObject *obj);

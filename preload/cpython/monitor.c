@@ -71,12 +71,14 @@ static PyTypeObject *class_owner(PyTypeObject *tp, PyObject *name, PyObject **va
         PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
         if (!t->tp_dict)
             continue;
-        PyObject *v = PyDict_GetItemWithError(t->tp_dict, name); /* exact str key */
+        int unsafe = 0;
+        PyObject *v = ngr_v_dict_get_str(t->tp_dict, name, &unsafe);
+        if (unsafe)
+            return NULL; /* a non-str key in a class dict: looking further could call __eq__ */
         if (v) {
             *value = v;
             return (t->tp_flags & Py_TPFLAGS_HEAPTYPE) ? t : NULL;
         }
-        PyErr_Clear();
     }
     return NULL;
 }
@@ -215,8 +217,11 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             ret = disable;
             goto out;
         }
-        PyObject *v = PyDict_GetItemWithError(globals, name);
-        if (!v || code_like(v)) {
+        /* The value decides whether this is state; a module dict holding non-str keys cannot be
+         * searched without possibly calling a user __eq__, so there every global counts. */
+        int unsafe = 0;
+        PyObject *v = ngr_v_dict_get_str(globals, name, &unsafe);
+        if (!unsafe && (!v || code_like(v))) {
             /* a builtin, a function or a class: constants, not state */
             ret = v ? Py_None : disable;
             if (!v)
@@ -248,8 +253,9 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             goto out;
         if (PyModule_Check(owner)) {
             PyObject *md = PyModule_GetDict(owner);
-            PyObject *v = md ? PyDict_GetItemWithError(md, name) : NULL;
-            if (v && !code_like(v)) {
+            int unsafe = 0;
+            PyObject *v = md ? ngr_v_dict_get_str(md, name, &unsafe) : NULL;
+            if ((v && !code_like(v)) || unsafe) {
                 const char *m = ngr_vars_module_name(md);
                 if (m && ngr_module_wanted(m)) {
                     ngr_watch_module_dict(md);

@@ -23,7 +23,7 @@ struct map {
     struct slot *s;
     ngr_spin lock;
 };
-static struct map var_map, tracked_map, key_map, name_map;
+static struct map var_map, tracked_map, key_map, name_map, held_map;
 
 static int map_init(struct map *m)
 {
@@ -90,7 +90,8 @@ static const char *keep(const char *s)
 
 int ngr_vars_init(void)
 {
-    if (map_init(&var_map) || map_init(&tracked_map) || map_init(&key_map) || map_init(&name_map))
+    if (map_init(&var_map) || map_init(&tracked_map) || map_init(&key_map) || map_init(&name_map) ||
+        map_init(&held_map))
         return -1;
     void *p = mmap(NULL, MAX_NAMED * sizeof(*var_names), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -143,7 +144,7 @@ static void init_main_stem(void)
 /* "app" for the __main__ script run from app.py, else the module's __name__. */
 static const char *module_display(PyObject *globals)
 {
-    PyObject *name = PyDict_GetItemString(globals, "__name__"); /* borrowed, exact dict */
+    PyObject *name = ngr_v_dict_get_cstr(globals, "__name__"); /* borrowed */
     const char *n = str_utf8(name);
     if (!n)
         return NULL;
@@ -151,7 +152,7 @@ static const char *module_display(PyObject *globals)
         return n;
     if (main_stem[0])
         return main_stem;
-    const char *file = str_utf8(PyDict_GetItemString(globals, "__file__"));
+    const char *file = str_utf8(ngr_v_dict_get_cstr(globals, "__file__"));
     if (!file)
         return n;
     const char *base = strrchr(file, '/');
@@ -169,8 +170,9 @@ const char *ngr_vars_module_name(PyObject *globals)
     if (!globals || !PyDict_Check(globals))
         return NULL;
     struct slot *s = map_find(&name_map, (uint64_t)(uintptr_t)globals, 1);
-    if (s)
-        return (const char *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_acquire);
+    const char *known = s ? (const char *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_acquire) : NULL;
+    if (known)
+        return known;
     const char *n = module_display(globals);
     if (!n)
         return NULL;
@@ -197,7 +199,7 @@ const char *ngr_vars_class_name(PyTypeObject *tp)
     const char *name = NULL;
     if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
         PyObject *d = tp->tp_dict;
-        const char *mod = d ? str_utf8(PyDict_GetItemString(d, "__module__")) : NULL;
+        const char *mod = d ? str_utf8(ngr_v_dict_get_cstr(d, "__module__")) : NULL;
         const char *qual = str_utf8(((PyHeapTypeObject *)tp)->ht_qualname);
         if (mod && qual && !sync_module(mod)) {
             char buf[512];
@@ -230,12 +232,47 @@ bool ngr_vars_is_class_of_wanted(PyTypeObject *tp)
 
 /* ---- variables ----------------------------------------------------------------------------- */
 
+static uint64_t cstr_hash(const char *p)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h * 0x9e3779b97f4a7c15ull;
+}
+
+void ngr_vars_forget_ns(PyObject *ns)
+{
+    struct slot *s = map_find(&name_map, (uint64_t)(uintptr_t)ns, 1);
+    if (s)
+        atomic_store_explicit(&s->val, 0, memory_order_release);
+}
+
+uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value)
+{
+    Py_hash_t h = PyObject_Hash(name); /* exact str (callers check): cached, no user code */
+    uint64_t k1 = (uint64_t)(uintptr_t)ns, k2 = (uint64_t)h;
+    struct slot *s = map_find(&held_map, k1, k2);
+    if (s)
+        return (uintptr_t)atomic_exchange_explicit(&s->val, value, memory_order_acq_rel);
+    if (!value)
+        return 0;
+    ngr_spin_lock(&held_map.lock);
+    s = map_find(&held_map, k1, k2);
+    uintptr_t old = s ? (uintptr_t)atomic_exchange_explicit(&s->val, value, memory_order_acq_rel) : 0;
+    if (!s)
+        map_put_locked(&held_map, k1, k2, value);
+    ngr_spin_unlock(&held_map.lock);
+    return old;
+}
+
 uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind)
 {
     if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
         return 0;
     Py_hash_t h = PyObject_Hash(name); /* exact str: cached, no user code */
-    uint64_t k1 = (uint64_t)(uintptr_t)ns, k2 = (uint64_t)h;
+    /* The namespace's name is part of the key: a freed module or class dict's address can come
+     * back as another namespace, whose variables must not inherit the old names. */
+    uint64_t k1 = (uint64_t)(uintptr_t)ns, k2 = (uint64_t)h ^ cstr_hash(ns_name);
     struct slot *s = map_find(&var_map, k1, k2);
     if (s)
         return (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire);
@@ -275,21 +312,33 @@ static bool trackable(PyObject *obj)
     return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
 }
 
-void ngr_vars_track(PyObject *obj, const char *name)
+bool ngr_vars_track(PyObject *obj, const char *name)
 {
     if (!obj || !name || !trackable(obj))
-        return;
+        return false;
     uint64_t k1 = (uint64_t)(uintptr_t)obj, k2 = (uint64_t)(uintptr_t)Py_TYPE(obj);
     struct slot *s = map_find(&tracked_map, k1, k2);
     if (s && atomic_load_explicit(&s->val, memory_order_acquire))
-        return; /* first name wins: the object keeps its identity in the report */
+        return true; /* first name wins: the object keeps its identity in the report */
     unsigned kind = PyDict_Check(obj) || PyList_Check(obj) || PyAnySet_Check(obj) ||
                     PyByteArray_Check(obj) || is_deque(Py_TYPE(obj)) ? NGR_VAR_CONTAINER : NGR_VAR_OBJ_ATTR;
+    /* One variable per name: `cache = {}` rebinding app.cache to a new dict keeps the variable
+     * (what users read in the report), and repeated rebinding does not grow the metadata. */
+    uint64_t nk = cstr_hash(name) | 1;
     ngr_spin_lock(&tracked_map.lock);
+    struct slot *ns = map_find(&name_map, nk, 3 + kind);
+    uint32_t id = ns ? (uint32_t)atomic_load_explicit(&ns->val, memory_order_relaxed) : 0;
+    if (!id) {
+        id = define(name, kind, 0);
+        ngr_spin_lock(&name_map.lock);
+        map_put_locked(&name_map, nk, 3 + kind, id);
+        ngr_spin_unlock(&name_map.lock);
+    }
     s = map_find(&tracked_map, k1, k2);
     if (!s || !atomic_load_explicit(&s->val, memory_order_relaxed))
-        map_put_locked(&tracked_map, k1, k2, define(name, kind, 0));
+        map_put_locked(&tracked_map, k1, k2, id);
     ngr_spin_unlock(&tracked_map.lock);
+    return true;
 }
 
 void ngr_vars_untrack(PyObject *obj)

@@ -32,4 +32,11 @@ PyObject *ngr_v_frame_local(ngr_vframe *f, int i);
 /* The underlying dict of a dict view (keys/values/items), borrowed, or NULL. */
 PyObject *ngr_v_dictview_dict(PyObject *view);
 
+/* dict[name] for an exact str `name`, borrowed, NULL if absent — but only when the dict holds
+ * nothing but str keys, so that the lookup cannot call a user __eq__ (a key whose hash collides
+ * with `name`).  Otherwise NULL with *unsafe set.  No exception is left set. */
+PyObject *ngr_v_dict_get_str(PyObject *dict, PyObject *name, int *unsafe);
+/* The same with a C string name (interned once per call site by the caller's static cache). */
+PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name);
+
 #endif

@@ -13,40 +13,97 @@
 
 static int watcher_id = -1;
 
-/* The namespaces we watch: dict → (name, kind).  A small table: modules and classes only. */
-#define NS_MAX 8192
-struct ns { PyObject *dict; const char *name; unsigned kind; };
-static struct ns ns_table[NS_MAX];
-static _Atomic int ns_count;
+/* The namespaces we watch: dict → (name, kind), in an open-addressing table read without locks
+ * (every write to a watched dict looks here).  A namespace that is deallocated leaves a tombstone
+ * (dict = 1) so that a later dict at the same address starts afresh. */
+#define NS_SLOTS 16384u
+struct ns { _Atomic(PyObject *) dict; const char *name; unsigned kind; };
+static struct ns ns_table[NS_SLOTS];
 static ngr_spin ns_lock;
+#define NS_TOMB ((PyObject *)1)
 
-static const struct ns *ns_find(PyObject *dict)
+static unsigned ns_hash(PyObject *d)
 {
-    int n = atomic_load_explicit(&ns_count, memory_order_acquire);
-    for (int i = 0; i < n; i++)
-        if (ns_table[i].dict == dict)
+    uintptr_t a = (uintptr_t)d;
+    return (unsigned)((a >> 4) ^ (a >> 17)) & (NS_SLOTS - 1);
+}
+
+static struct ns *ns_find(PyObject *dict)
+{
+    unsigned i = ns_hash(dict);
+    for (unsigned probe = 0; probe < NS_SLOTS; probe++, i = (i + 1) & (NS_SLOTS - 1)) {
+        PyObject *d = atomic_load_explicit(&ns_table[i].dict, memory_order_acquire);
+        if (d == dict)
             return &ns_table[i];
+        if (!d)
+            return NULL;
+    }
     return NULL;
 }
 
-/* Track a value stored under `name` and give locks their names. */
-static void note_value(PyObject *value, const char *full)
+/* Under ns_lock: a slot for a new namespace (an empty one or a tombstone), NULL when full. */
+static struct ns *ns_add_locked(PyObject *dict, const char *name, unsigned kind)
 {
-    if (!value)
-        return;
-    ngr_sync_name_hint(value, full);
-    if (PyType_Check(value))
-        ngr_watch_class((PyTypeObject *)value);
-    else
-        ngr_vars_track(value, full);
+    unsigned i = ns_hash(dict);
+    for (unsigned probe = 0; probe < NS_SLOTS; probe++, i = (i + 1) & (NS_SLOTS - 1)) {
+        PyObject *d = atomic_load_explicit(&ns_table[i].dict, memory_order_relaxed);
+        if (!d || d == NS_TOMB) {
+            ns_table[i].name = name;
+            ns_table[i].kind = kind;
+            atomic_store_explicit(&ns_table[i].dict, dict, memory_order_release);
+            return &ns_table[i];
+        }
+    }
+    return NULL;
+}
+
+/* Untrack what a namespace holds (it is being cleared or freed: its values may be freed next and
+ * their addresses reused by unrelated objects).  PyDict_Next compares nothing: no user code. */
+static void untrack_values(PyObject *dict)
+{
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(dict, &pos, &k, &v)) {
+        if (PyUnicode_CheckExact(k))
+            ngr_vars_held_swap(dict, k, 0);
+        ngr_vars_untrack(v);
+    }
+}
+
+/* Track a value stored under dict[key] (named `full`) and give locks their names; an object
+ * tracked before under that slot and now replaced is untracked (it may be freed next). */
+static void note_value(PyObject *dict, PyObject *key, PyObject *value, const char *full)
+{
+    bool tracked = false;
+    if (value) {
+        ngr_sync_name_hint(value, full);
+        if (PyType_Check(value))
+            ngr_watch_class((PyTypeObject *)value);
+        else
+            tracked = ngr_vars_track(value, full);
+    }
+    uintptr_t old = ngr_vars_held_swap(dict, key, tracked ? (uintptr_t)value : 0);
+    if (old && old != (uintptr_t)value)
+        ngr_vars_untrack((PyObject *)old);
 }
 
 static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value)
 {
     if (atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) || !ngr_tracing())
         return 0;
-    if (ev == PyDict_EVENT_DEALLOCATED || ev == PyDict_EVENT_CLEARED || ev == PyDict_EVENT_CLONED)
+    if (ev == PyDict_EVENT_DEALLOCATED || ev == PyDict_EVENT_CLEARED || ev == PyDict_EVENT_CLONED) {
+        struct ns *ns = ns_find(dict);
+        if (!ns)
+            return 0;
+        PyObject *exc = PyErr_GetRaisedException();
+        untrack_values(dict);
+        if (ev == PyDict_EVENT_DEALLOCATED) {
+            ngr_vars_forget_ns(dict);
+            atomic_store_explicit(&ns->dict, NS_TOMB, memory_order_release);
+        }
+        PyErr_SetRaisedException(exc);
         return 0;
+    }
     if (!key || !PyUnicode_CheckExact(key))
         return 0;
     Py_ssize_t klen;
@@ -58,27 +115,19 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
     const struct ns *ns = ns_find(dict);
     if (!ns)
         return 0;
+    const char *ns_name = ns->name;
+    unsigned ns_kind = ns->kind;
     PyObject *exc = PyErr_GetRaisedException(); /* a watcher must leave the error state alone */
-    uint32_t var = ngr_vars_named(dict, key, ns->name, ns->kind);
+    uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind);
     ngr_vframe *f = ngr_v_current_frame();
     unsigned kind = ev == PyDict_EVENT_DELETED ? NGR_ACC_DELETE : NGR_ACC_WRITE;
     if (f)
         ngr_acc_emit(f, -1, kind, var, 0);
     else
         ngr_emit_access(kind, var, 0, 0, 0);
-    if (ev == PyDict_EVENT_MODIFIED || ev == PyDict_EVENT_DELETED) {
-        PyObject *old = PyDict_GetItemWithError(dict, key); /* borrowed, exact str key */
-        if (old && old != new_value)
-            ngr_vars_untrack(old);
-    }
-    if (new_value) {
-        const char *k = PyUnicode_AsUTF8(key);
-        if (k) {
-            char full[512];
-            snprintf(full, sizeof full, "%s.%s", ns->name, k);
-            note_value(new_value, full);
-        }
-    }
+    char full[512];
+    snprintf(full, sizeof full, "%s.%s", ns_name, ks);
+    note_value(dict, key, new_value, full);
     PyErr_Clear();
     PyErr_SetRaisedException(exc);
     return 0;
@@ -96,13 +145,7 @@ static void watch_ns(PyObject *dict, const char *name, unsigned kind)
     if (!dict || !PyDict_Check(dict) || !name || watcher_id < 0 || ns_find(dict))
         return;
     ngr_spin_lock(&ns_lock);
-    int n = atomic_load_explicit(&ns_count, memory_order_relaxed);
-    bool added = false;
-    if (!ns_find(dict) && n < NS_MAX) {
-        ns_table[n] = (struct ns){dict, strdup(name), kind};
-        atomic_store_explicit(&ns_count, n + 1, memory_order_release);
-        added = true;
-    }
+    bool added = !ns_find(dict) && ns_add_locked(dict, strdup(name), kind);
     ngr_spin_unlock(&ns_lock);
     if (!added)
         return;
@@ -122,7 +165,7 @@ static void watch_ns(PyObject *dict, const char *name, unsigned kind)
             continue; /* dunder entries: __builtins__, __dict__ ... are not program state */
         char full[512];
         snprintf(full, sizeof full, "%s.%s", name, ks);
-        note_value(v, full);
+        note_value(dict, k, v, full);
     }
     PyErr_Clear();
     Py_DECREF(items);

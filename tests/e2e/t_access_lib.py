@@ -110,7 +110,7 @@ def run(src, python, files=None, env=None, args=(), expect_rc=0, name="app.py"):
     return Run(d, p, recs)
 
 
-def untraced(src, python, files=None, name="app.py"):
+def untraced(src, python, files=None, name="app.py", env=None):
     """Run the same program without the preload: its stdout, for comparisons."""
     _counter[0] += 1
     d = os.path.join(os.environ.get("NGR_TMP", "."), "plain%d" % _counter[0])
@@ -121,6 +121,7 @@ def untraced(src, python, files=None, name="app.py"):
         with open(os.path.join(d, fname), "w") as f:
             f.write(textwrap.dedent(fsrc))
     e = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    e.update({k: str(v) for k, v in (env or {}).items()})
     p = subprocess.run([python, name], cwd=d, env=e, capture_output=True, text=True, timeout=300)
     return p
 
