@@ -1,0 +1,805 @@
+/* analysis.c — see analysis.h for the algorithm.  The replay (replay.c) gives events in order with
+ * each thread's lockset already maintained; this file adds vector clocks, per-variable state and
+ * the pairing of conflicting accesses into candidate findings, then turns candidates into
+ * findings.h records with names resolved. */
+#include "analysis.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay.h"
+#include "util.h"
+
+#define NSLOT 4             /* readers remembered per variable */
+#define MAX_CANDIDATES 65536 /* distinct (kind, variable, site pair) per trace */
+
+/* ---- locksets: interned sorted arrays of lock object ids; id 0 is the empty set --------------- */
+
+struct lsets {
+    uint64_t *pool;
+    size_t npool, pool_cap;
+    struct lsdef { uint32_t off, n, next; } *defs; /* next: chain of sets with the same hash */
+    size_t ndefs, defs_cap;
+    struct ngr_map by_hash; /* hash -> 1 + first def */
+};
+
+static uint64_t lset_hash(const uint64_t *o, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (size_t i = 0; i < n; i++)
+        h = ngr_mix64(h ^ o[i]);
+    return h ? h : 1;
+}
+
+static uint32_t lset_intern(struct lsets *L, const uint64_t *o, size_t n)
+{
+    if (!n)
+        return 0;
+    if (!L->ndefs) { /* def 0 is the empty set */
+        NGR_GROW(L->defs, L->defs_cap, 1);
+        L->ndefs = 1;
+    }
+    uint64_t h = lset_hash(o, n);
+    uint32_t *first = ngr_map_get_maybe(&L->by_hash, h);
+    for (uint32_t d = first ? *first : 0; d; d = L->defs[d].next)
+        if (L->defs[d].n == n && memcmp(L->pool + L->defs[d].off, o, n * sizeof *o) == 0)
+            return d;
+    NGR_GROW(L->pool, L->pool_cap, L->npool + n);
+    memcpy(L->pool + L->npool, o, n * sizeof *o);
+    NGR_GROW(L->defs, L->defs_cap, L->ndefs + 1);
+    uint32_t id = (uint32_t)L->ndefs++;
+    L->defs[id] = (struct lsdef){(uint32_t)L->npool, (uint32_t)n, first ? *first : 0};
+    L->npool += n;
+    ngr_map_put(&L->by_hash, h, id);
+    return id;
+}
+
+static bool lset_disjoint(const struct lsets *L, uint32_t a, uint32_t b)
+{
+    if (!a || !b)
+        return true;
+    if (a == b)
+        return false;
+    const uint64_t *x = L->pool + L->defs[a].off, *y = L->pool + L->defs[b].off;
+    size_t i = 0, j = 0, nx = L->defs[a].n, ny = L->defs[b].n;
+    while (i < nx && j < ny) {
+        if (x[i] == y[j])
+            return false;
+        if (x[i] < y[j])
+            i++;
+        else
+            j++;
+    }
+    return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The set of locks in th->held acquired at or before serial `mark` (all when mark is max). */
+static uint32_t lset_of_held(struct lsets *L, const struct ngr_thread *th, uint64_t mark)
+{
+    uint64_t tmp[64];
+    size_t n = 0;
+    for (size_t i = 0; i < th->nheld && n < 64; i++)
+        if (th->held[i].serial <= mark)
+            tmp[n++] = th->held[i].obj;
+    if (n > 1) {
+        qsort(tmp, n, sizeof *tmp, cmp_u64);
+        size_t k = 1;
+        for (size_t i = 1; i < n; i++)
+            if (tmp[i] != tmp[k - 1])
+                tmp[k++] = tmp[i];
+        n = k;
+    }
+    return lset_intern(L, tmp, n);
+}
+
+/* ---- per-variable state ------------------------------------------------------------------------ */
+
+/* One recorded access, or a read-modify-write / iteration window ending at it. */
+struct acc {
+    uint32_t tix, clk;     /* thread index, its own clock at the access */
+    uint32_t lset;         /* locks held at the access */
+    uint32_t pset;         /* locks held across the whole window (= lset without a window) */
+    uint32_t rlset;        /* locks held at the window's opening read */
+    uint32_t stack, nstack, rstack; /* rstack: the opening read's stack; 0 = no window */
+    uint8_t kind, rkind, cls;       /* cls: finding kind of the window */
+    bool atomic, ratomic, window;
+    uint64_t frame;
+};
+
+struct rslot {
+    uint32_t tix, clk, stack, lset;
+    uint64_t frame, mark;  /* mark: replay serial at the read (locks acquired later are newer) */
+    uint8_t kind;
+    bool atomic;
+    bool hb;               /* counts for ownership (a read since the last write) */
+    bool open;             /* may open a window for a later write in the same frame */
+};
+
+struct var {
+    uint32_t var_id;
+    uint32_t base;         /* index of (var_id, 0) */
+    uint64_t key;
+    uint32_t bix;          /* 1 + index into base_state, for key 0 only; 0 = none yet */
+    uint8_t nw, rr;        /* writes kept (0..2); round-robin victim for readers */
+    bool lost_reads;       /* an unordered reader was forgotten: ownership cannot be proven */
+    struct rslot r[NSLOT];
+    struct acc w[2];       /* w[0]: last write; w[1]: last write by another thread than w[0]'s */
+};
+
+struct base_state {        /* whole-container facts, kept on the (var_id, 0) identity */
+    struct acc kw[2];      /* last writes to any key (or clears) by two different threads */
+    uint8_t nkw;
+    bool has_it;
+    struct acc it;         /* last complete iteration window */
+};
+
+struct cand {
+    uint8_t kind;
+    bool observed;
+    uint32_t vix;
+    uint64_t count;
+    struct acc a[2];       /* a[0]: opening access (op in .kind), a[1]: the conflicting write */
+};
+
+struct athr {
+    uint32_t *vc;
+    uint32_t *final_vc;    /* at END */
+    uint32_t *spawn_vc;    /* parent's clock at SPAWN */
+    uint64_t lver;
+    uint32_t lset;
+    bool lset_valid, ended;
+};
+
+struct an {
+    const struct ngr_trace *t;
+    struct ngr_replay r;
+    size_t n;              /* threads */
+    struct athr *th;
+    struct lsets L;
+    /* variables: open addressing over (var_id, key) */
+    struct var *vars;
+    size_t nvars, vars_cap;
+    uint32_t *vslots;      /* 1 + var index, 0 = empty */
+    size_t vslot_cap;
+    struct base_state *bases;
+    size_t nbases, bases_cap;
+    /* sync objects with SEND/RECV: obj -> index into objvc (rows of n clocks) */
+    struct ngr_map objs;
+    uint32_t *objvc;
+    size_t nobjs, objs_cap;
+    /* candidates */
+    struct ngr_map cand_map;
+    struct cand *cands;
+    size_t ncands, cands_cap;
+    uint64_t dropped_cands;
+};
+
+static inline uint64_t var_hash(uint32_t var_id, uint64_t key)
+{
+    return ngr_mix64(((uint64_t)var_id << 32 | (uint32_t)key) ^ ngr_mix64(key >> 32) ^ 0x5bd1e995u);
+}
+
+static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key);
+
+static void vslots_rehash(struct an *a)
+{
+    size_t cap = a->vslot_cap ? a->vslot_cap * 2 : 1024;
+    free(a->vslots);
+    a->vslots = ngr_xcalloc(cap, sizeof *a->vslots);
+    a->vslot_cap = cap;
+    for (size_t i = 0; i < a->nvars; i++) {
+        size_t j = var_hash(a->vars[i].var_id, a->vars[i].key) & (cap - 1);
+        while (a->vslots[j])
+            j = (j + 1) & (cap - 1);
+        a->vslots[j] = (uint32_t)i + 1;
+    }
+}
+
+static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key)
+{
+    if ((a->nvars + 1) * 2 > a->vslot_cap)
+        vslots_rehash(a);
+    size_t mask = a->vslot_cap - 1;
+    size_t j = var_hash(var_id, key) & mask;
+    for (;; j = (j + 1) & mask) {
+        uint32_t s = a->vslots[j];
+        if (!s)
+            break;
+        struct var *v = &a->vars[s - 1];
+        if (v->var_id == var_id && v->key == key)
+            return s - 1;
+    }
+    NGR_GROW(a->vars, a->vars_cap, a->nvars + 1);
+    uint32_t ix = (uint32_t)a->nvars++;
+    struct var *v = &a->vars[ix];
+    memset(v, 0, sizeof *v);
+    v->var_id = var_id;
+    v->key = key;
+    v->base = ix;
+    a->vslots[j] = ix + 1;
+    if (key) {
+        uint32_t b = var_lookup(a, var_id, 0); /* may grow vars: re-fetch */
+        a->vars[ix].base = b;
+    }
+    return ix;
+}
+
+static struct base_state *base_of(struct an *a, uint32_t vix)
+{
+    struct var *b = &a->vars[a->vars[vix].base];
+    if (!b->bix) {
+        NGR_GROW(a->bases, a->bases_cap, a->nbases + 1);
+        memset(&a->bases[a->nbases], 0, sizeof *a->bases);
+        b->bix = (uint32_t)++a->nbases;
+    }
+    return &a->bases[b->bix - 1];
+}
+
+/* ---- vector clocks --------------------------------------------------------------------------- */
+
+static inline void vc_join(uint32_t *dst, const uint32_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (src[i] > dst[i])
+            dst[i] = src[i];
+}
+
+static uint32_t *vc_copy(const uint32_t *src, size_t n, uint32_t *dst)
+{
+    if (!dst)
+        dst = ngr_xcalloc(n ? n : 1, sizeof *dst);
+    memcpy(dst, src, n * sizeof *dst);
+    return dst;
+}
+
+static uint32_t *obj_vc(struct an *a, uint64_t obj, bool create)
+{
+    uint32_t *ix = ngr_map_get_maybe(&a->objs, obj + 1);
+    if (ix)
+        return a->objvc + (size_t)*ix * a->n;
+    if (!create)
+        return NULL;
+    size_t need = (a->nobjs + 1) * a->n;
+    NGR_GROW(a->objvc, a->objs_cap, need);
+    ngr_map_put(&a->objs, obj + 1, (uint32_t)a->nobjs);
+    return a->objvc + a->nobjs++ * a->n;
+}
+
+/* ---- candidates ------------------------------------------------------------------------------ */
+
+static void candidate(struct an *a, unsigned kind, uint32_t vix, const struct acc *first, bool first_is_read,
+                      const struct acc *conflict, bool observed)
+{
+    struct acc x = *first;
+    if (first_is_read) { /* report the window's opening read */
+        x.kind = x.rkind;
+        x.atomic = x.ratomic;
+        x.stack = x.rstack;
+        x.lset = x.rlset;
+    }
+    uint64_t key = ngr_mix64(ngr_mix64((uint64_t)kind << 40 ^ vix) ^ ((uint64_t)x.stack << 32 | conflict->stack));
+    key = ngr_mix64(key ^ ((uint64_t)x.kind << 8 | conflict->kind)) | 1;
+    uint32_t *ix = ngr_map_get_maybe(&a->cand_map, key);
+    struct cand *c;
+    if (ix) {
+        c = &a->cands[*ix];
+        c->count++;
+        if (observed && !c->observed) {
+            c->observed = true;
+            c->a[0] = x;
+            c->a[1] = *conflict;
+        }
+        return;
+    }
+    if (a->ncands >= MAX_CANDIDATES) {
+        a->dropped_cands++;
+        return;
+    }
+    NGR_GROW(a->cands, a->cands_cap, a->ncands + 1);
+    c = &a->cands[a->ncands];
+    *c = (struct cand){.kind = (uint8_t)kind, .observed = observed, .vix = vix, .count = 1};
+    c->a[0] = x;
+    c->a[1] = *conflict;
+    ngr_map_put(&a->cand_map, key, (uint32_t)a->ncands++);
+}
+
+/* ---- events ---------------------------------------------------------------------------------- */
+
+static uint32_t cur_lset(struct an *a, uint32_t tix)
+{
+    struct athr *T = &a->th[tix];
+    const struct ngr_thread *th = &a->r.threads[tix];
+    if (!T->lset_valid || T->lver != th->lock_version) {
+        T->lset = lset_of_held(&a->L, th, UINT64_MAX);
+        T->lver = th->lock_version;
+        T->lset_valid = true;
+    }
+    return T->lset;
+}
+
+/* Every recorded access of v by another thread happens-before the current access of tix. */
+static bool ordered_after_all(const struct an *a, const struct var *v, uint32_t tix)
+{
+    if (v->lost_reads)
+        return false;
+    const uint32_t *vc = a->th[tix].vc;
+    for (unsigned i = 0; i < v->nw; i++)
+        if (v->w[i].tix != tix && v->w[i].clk > vc[v->w[i].tix])
+            return false;
+    for (unsigned i = 0; i < NSLOT; i++)
+        if (v->r[i].hb && v->r[i].tix != tix && v->r[i].clk > vc[v->r[i].tix])
+            return false;
+    return true;
+}
+
+static inline bool unordered(const struct an *a, const struct acc *prev, uint32_t tix)
+{
+    return prev->clk > a->th[tix].vc[prev->tix];
+}
+
+static unsigned stack_line(const struct ngr_trace *t, uint32_t stack_id)
+{
+    const struct ngr_stack *st = stack_id ? ngr_trace_stack_maybe(t, stack_id) : NULL;
+    const struct ngr_loc *l = st && st->depth ? ngr_trace_loc_maybe(t, ngr_stack_at(st, 0)) : NULL;
+    return l ? l->line : 0;
+}
+
+static void on_read(struct an *a, const struct ngr_event *ev, struct var *v)
+{
+    uint32_t tix = ev->tix;
+    struct rslot *s = NULL;
+    for (unsigned i = 0; i < NSLOT; i++)
+        if ((v->r[i].hb || v->r[i].open) && v->r[i].tix == tix) {
+            s = &v->r[i];
+            break;
+        }
+    if (!s) {
+        for (unsigned i = 0; i < NSLOT; i++)
+            if (!v->r[i].hb && !v->r[i].open) {
+                s = &v->r[i];
+                break;
+            }
+    }
+    if (!s) {
+        s = &v->r[v->rr++ % NSLOT];
+        if (s->hb && s->clk > a->th[tix].vc[s->tix])
+            v->lost_reads = true;
+    }
+    *s = (struct rslot){.tix = tix, .clk = a->th[tix].vc[tix], .stack = ev->stack_id, .lset = cur_lset(a, tix),
+                        .frame = ev->frame_id, .mark = a->r.serial, .kind = (uint8_t)ev->kind,
+                        .atomic = ev->atomic, .hb = true, .open = true};
+}
+
+/* Pairs the current write `cur` with an earlier write `prev` by another thread. */
+static void check_pair(struct an *a, uint32_t vix, const struct acc *prev, const struct acc *cur)
+{
+    bool observed = unordered(a, prev, cur->tix);
+    if (cur->window && lset_disjoint(&a->L, cur->pset, prev->lset))
+        candidate(a, cur->cls, vix, cur, true, prev, observed);
+    else if (prev->window && lset_disjoint(&a->L, prev->pset, cur->lset))
+        candidate(a, prev->cls, vix, prev, true, cur, observed);
+    else if (!prev->atomic && !cur->atomic && lset_disjoint(&a->L, prev->lset, cur->lset))
+        candidate(a, NGR_FK_UNPROTECTED_WRITE, vix, prev, false, cur, observed);
+}
+
+static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
+{
+    struct var *v = &a->vars[vix];
+    uint32_t tix = ev->tix;
+    const struct ngr_thread *th = &a->r.threads[tix];
+    bool owned = ordered_after_all(a, v, tix);
+    struct acc cur = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = cur_lset(a, tix), .stack = ev->stack_id,
+                      .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic,
+                      .frame = ev->frame_id};
+    cur.pset = cur.lset;
+    for (unsigned i = 0; i < NSLOT; i++) {
+        struct rslot *s = &v->r[i];
+        if (!s->open || s->tix != tix)
+            continue;
+        if (s->frame == ev->frame_id && s->kind != NGR_ACC_ITER_BEGIN) {
+            cur.window = true;
+            cur.rstack = s->stack;
+            cur.rkind = s->kind;
+            cur.ratomic = s->atomic;
+            cur.rlset = s->lset;
+            cur.pset = lset_of_held(&a->L, th, s->mark);
+            if (s->kind == NGR_ACC_CONTAINS)
+                cur.cls = NGR_FK_CHECK_THEN_ACT;
+            else if (!cur.pset && !lset_disjoint(&a->L, s->lset, cur.lset))
+                cur.cls = NGR_FK_LOST_UPDATE; /* the lock was dropped and taken again in between */
+            else if (stack_line(a->t, s->stack) == stack_line(a->t, ev->stack_id))
+                cur.cls = NGR_FK_LOST_UPDATE;
+            else
+                cur.cls = NGR_FK_CHECK_THEN_ACT;
+        }
+        s->open = false;
+    }
+    if (!owned) {
+        const struct acc *prev = v->nw && v->w[0].tix != tix ? &v->w[0] : v->nw > 1 ? &v->w[1] : NULL;
+        if (prev)
+            check_pair(a, vix, prev, &cur);
+    }
+    /* a write to any key (or the whole container) mutates what an iteration walks */
+    struct base_state *b = base_of(a, vix);
+    if (b->has_it && b->it.tix != tix && unordered(a, &b->it, tix) && lset_disjoint(&a->L, b->it.pset, cur.lset))
+        candidate(a, NGR_FK_ITERATION_DURING_MUTATION, v->base, &b->it, false, &cur, true);
+    if (b->nkw && b->kw[0].tix != tix) {
+        b->kw[1] = b->kw[0];
+        b->nkw = 2;
+    }
+    b->kw[0] = cur;
+    if (!b->nkw)
+        b->nkw = 1;
+    /* remember the write */
+    if (v->nw && v->w[0].tix != tix) {
+        v->w[1] = v->w[0];
+        v->nw = 2;
+    }
+    v->w[0] = cur;
+    if (!v->nw)
+        v->nw = 1;
+    for (unsigned i = 0; i < NSLOT; i++)
+        v->r[i].hb = false;
+    v->lost_reads = false;
+}
+
+static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix)
+{
+    struct var *v = &a->vars[vix];
+    uint32_t tix = ev->tix;
+    struct rslot *s = NULL;
+    for (unsigned i = 0; i < NSLOT; i++)
+        if (v->r[i].open && v->r[i].tix == tix && v->r[i].kind == NGR_ACC_ITER_BEGIN && v->r[i].frame == ev->frame_id)
+            s = &v->r[i];
+    if (!s)
+        return;
+    s->open = false;
+    struct acc it = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = s->lset,
+                     .pset = lset_of_held(&a->L, &a->r.threads[tix], s->mark), .stack = s->stack,
+                     .kind = NGR_ACC_ITER_BEGIN, .frame = s->frame};
+    struct base_state *b = base_of(a, vix);
+    for (unsigned i = 0; i < b->nkw; i++) {
+        const struct acc *w = &b->kw[i];
+        if (w->tix != tix && unordered(a, w, tix) && lset_disjoint(&a->L, it.pset, w->lset)) {
+            candidate(a, NGR_FK_ITERATION_DURING_MUTATION, v->base, &it, false, w, true);
+            break;
+        }
+    }
+    b->it = it;
+    b->has_it = true;
+}
+
+static void on_access(struct an *a, const struct ngr_event *ev)
+{
+    uint32_t vix = var_lookup(a, ev->var_id, ev->key_id);
+    switch (ev->kind) {
+    case NGR_ACC_READ:
+    case NGR_ACC_CONTAINS:
+    case NGR_ACC_ITER_BEGIN:
+        on_read(a, ev, &a->vars[vix]);
+        break;
+    case NGR_ACC_ITER_END:
+        on_iter_end(a, ev, vix);
+        break;
+    case NGR_ACC_WRITE:
+    case NGR_ACC_DELETE:
+    case NGR_ACC_CLEAR:
+        on_write(a, ev, vix);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_sync(struct an *a, const struct ngr_event *ev)
+{
+    struct athr *T = &a->th[ev->tix];
+    uint32_t *o;
+    switch (ev->kind) {
+    case NGR_SYNC_SEND:
+        o = obj_vc(a, ev->obj, true);
+        T = &a->th[ev->tix]; /* objvc may have moved, th did not */
+        vc_join(o, T->vc, a->n);
+        T->vc[ev->tix]++;
+        break;
+    case NGR_SYNC_RECV:
+        if ((o = obj_vc(a, ev->obj, false)) != NULL)
+            vc_join(T->vc, o, a->n);
+        break;
+    case NGR_SYNC_FREE:
+        if ((o = obj_vc(a, ev->obj, false)) != NULL)
+            memset(o, 0, a->n * sizeof *o);
+        break;
+    default:
+        break; /* lock operations: the replay keeps the locksets */
+    }
+}
+
+static void on_thread(struct an *a, const struct ngr_event *ev)
+{
+    struct athr *T = &a->th[ev->tix];
+    int o = ev->other ? ngr_replay_thread_index(&a->r, ev->other) : -1;
+    switch (ev->kind) {
+    case NGR_THR_SPAWN:
+        if (o >= 0 && !a->th[o].spawn_vc)
+            a->th[o].spawn_vc = vc_copy(T->vc, a->n, NULL);
+        T->vc[ev->tix]++;
+        break;
+    case NGR_THR_BEGIN:
+        if (T->spawn_vc)
+            vc_join(T->vc, T->spawn_vc, a->n);
+        else if (o >= 0)
+            vc_join(T->vc, a->th[o].vc, a->n); /* BEGIN before the parent's SPAWN: its clock now */
+        break;
+    case NGR_THR_END:
+        T->final_vc = vc_copy(T->vc, a->n, T->final_vc);
+        T->ended = true;
+        break;
+    case NGR_THR_JOIN:
+        if (o >= 0)
+            vc_join(T->vc, a->th[o].ended ? a->th[o].final_vc : a->th[o].vc, a->n);
+        break;
+    case NGR_THR_FORK:
+        T->vc[ev->tix]++;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- candidates -> findings ------------------------------------------------------------------------ */
+
+static char *site_of(const struct ngr_finding *f, int i)
+{
+    const struct ngr_access_info *x = &f->access[i];
+    if (!x->depth)
+        return ngr_xstrdup("?");
+    return ngr_xasprintf("%s:%u:%s", x->stack[0].file, x->stack[0].line, x->stack[0].function);
+}
+
+static void fill_access(struct an *a, const struct acc *x, struct ngr_access_info *out)
+{
+    const struct ngr_trace *t = a->t;
+    memset(out, 0, sizeof *out);
+    out->op = ngr_xstrdup(ngr_access_kind_name(x->kind));
+    out->atomic = x->atomic;
+    out->pid = t->hdr.pid;
+    out->thread = a->r.threads[x->tix].num;
+    out->thread_name = ngr_trace_thread_name(t, out->thread);
+    if (x->lset) {
+        const struct lsdef *d = &a->L.defs[x->lset];
+        out->locks = ngr_xcalloc(d->n, sizeof *out->locks);
+        for (uint32_t i = 0; i < d->n; i++)
+            out->locks[out->nlocks++] = ngr_trace_obj_name(t, a->L.pool[d->off + i]);
+    }
+    const struct ngr_stack *st = x->stack ? ngr_trace_stack_maybe(t, x->stack) : NULL;
+    if (st && st->depth) {
+        out->stack = ngr_xcalloc(st->depth, sizeof *out->stack);
+        for (unsigned i = 0; i < st->depth; i++) {
+            const struct ngr_loc *l = ngr_trace_loc_maybe(t, ngr_stack_at(st, i));
+            struct ngr_frame *fr = &out->stack[out->depth++];
+            fr->file = l ? ngr_trace_strdup(t, l->file) : ngr_xstrdup("?");
+            fr->function = l ? ngr_trace_strdup(t, l->func) : ngr_xstrdup("?");
+            fr->line = l ? l->line : 0;
+        }
+    }
+    const struct ngr_stack *ns = x->nstack ? ngr_trace_nstack_maybe(t, x->nstack) : NULL;
+    if (ns && ns->depth) {
+        out->native_stack = ngr_xcalloc(ns->depth, sizeof *out->native_stack);
+        for (unsigned i = 0; i < ns->depth; i++)
+            out->native_stack[out->nnative++] = ngr_trace_strdup(t, ngr_stack_at(ns, i));
+    }
+}
+
+static const char *kind_hint(unsigned kind)
+{
+    switch (kind) {
+    case NGR_FK_LOST_UPDATE:
+        return "hold one lock across the read and the write (with lock: x += 1), in every thread that updates it";
+    case NGR_FK_CHECK_THEN_ACT:
+        return "make the check and the action one step: take a lock around both (re-check under the lock), "
+               "or use an atomic operation such as dict.setdefault() / dict.pop(k, None)";
+    case NGR_FK_ITERATION_DURING_MUTATION:
+        return "iterate over a snapshot taken under the lock (with lock: items = list(x)) and mutate only under that lock";
+    default:
+        return "protect every write with one lock, or give each thread its own value (threading.local)";
+    }
+}
+
+static void emit_candidates(struct an *a, struct ngr_report *rep)
+{
+    const struct ngr_trace *t = a->t;
+    for (size_t i = 0; i < a->ncands; i++) {
+        const struct cand *c = &a->cands[i];
+        const struct var *v = &a->vars[c->vix];
+        struct ngr_finding f;
+        memset(&f, 0, sizeof f);
+        f.kind = c->kind;
+        f.observed = c->observed;
+        f.severity = c->observed ? NGR_SEV_ERROR : NGR_SEV_WARNING;
+        f.count = c->count;
+        f.var_name = ngr_trace_var_name(t, v->var_id);
+        f.key = ngr_trace_key_repr(t, v->key);
+        const struct ngr_var *vd = ngr_trace_var_maybe(t, v->var_id);
+        f.var_kind = ngr_xstrdup(vd ? ngr_var_kind_name(vd->kind) : "other");
+        f.variable = f.key ? ngr_xasprintf("%s[%s]", f.var_name, f.key) : ngr_xstrdup(f.var_name);
+        fill_access(a, &c->a[0], &f.access[0]);
+        fill_access(a, &c->a[1], &f.access[1]);
+        /* stable id: kind, variable (key only when it is a plain value), the two sites sorted */
+        const struct ngr_key *kd = v->key ? ngr_trace_key_maybe(t, v->key) : NULL;
+        const char *idvar = kd && kd->kind == NGR_KEY_OTHER ? f.var_name : f.variable;
+        char *s0 = site_of(&f, 0), *s1 = site_of(&f, 1);
+        if (strcmp(s0, s1) > 0) {
+            char *tmp = s0;
+            s0 = s1;
+            s1 = tmp;
+        }
+        const char *kn = ngr_finding_kind_name(f.kind);
+        uint64_t h = ngr_fnv1a(NGR_FNV_INIT, kn, strlen(kn) + 1);
+        h = ngr_fnv1a(h, idvar, strlen(idvar) + 1);
+        h = ngr_fnv1a(h, s0, strlen(s0) + 1);
+        h = ngr_fnv1a(h, s1, strlen(s1) + 1);
+        snprintf(f.id, sizeof f.id, "NGR-%012" PRIx64, (uint64_t)(h & 0xffffffffffffull));
+        const struct ngr_access_info *x0 = &f.access[0], *x1 = &f.access[1];
+        const char *fn0 = x0->depth ? x0->stack[0].function : "?";
+        switch (f.kind) {
+        case NGR_FK_LOST_UPDATE:
+            f.message = ngr_xasprintf("lost update on %s: read-modify-write in %s() (line %u) is not atomic; "
+                                      "thread %s writes it concurrently", f.variable, fn0,
+                                      x0->depth ? x0->stack[0].line : 0, x1->thread_name);
+            break;
+        case NGR_FK_CHECK_THEN_ACT:
+            f.message = ngr_xasprintf("check-then-act on %s: %s() tests it (line %u) and then writes it, "
+                                      "but thread %s can write it in between", f.variable, fn0,
+                                      x0->depth ? x0->stack[0].line : 0, x1->thread_name);
+            break;
+        case NGR_FK_ITERATION_DURING_MUTATION:
+            f.message = ngr_xasprintf("iteration during mutation of %s: %s() iterates over it while thread %s "
+                                      "modifies it", f.variable, fn0, x1->thread_name);
+            break;
+        default:
+            f.message = ngr_xasprintf("unprotected write to %s from threads %s and %s with no common lock",
+                                      f.variable, x0->thread_name, x1->thread_name);
+            break;
+        }
+        f.hint = ngr_xstrdup(kind_hint(f.kind));
+        free(s0);
+        free(s1);
+        ngr_report_merge_finding(rep, &f);
+    }
+}
+
+/* ---- facts ----------------------------------------------------------------------------------------- */
+
+static void add_warning(struct ngr_report *rep, char *w)
+{
+    rep->warnings = ngr_xrealloc(rep->warnings, (rep->nwarnings + 1) * sizeof *rep->warnings);
+    rep->warnings[rep->nwarnings++] = w;
+}
+
+static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t events)
+{
+    rep->procs = ngr_xrealloc(rep->procs, (rep->processes + 1) * sizeof *rep->procs);
+    struct ngr_process_info *p = &rep->procs[rep->processes++];
+    p->trace = ngr_xstrdup(t->path);
+    p->pid = t->hdr.pid;
+    p->ppid = t->hdr.ppid;
+    p->cmdline = t->have_process ? ngr_trace_strdup(t, t->cmdline_str) : ngr_xstrdup("");
+    p->finished = (t->hdr.flags & NGR_HDR_FINISHED) != 0;
+    p->events = events;
+    rep->events += events;
+    if (t->have_process) {
+        if (!rep->python_version) {
+            rep->python_version = ngr_trace_strdup(t, t->version_str);
+            rep->free_threaded = (t->process_flags & NGR_PROC_FREE_THREADED) != 0;
+        }
+        if (t->process_flags & NGR_PROC_GIL_ENABLED)
+            rep->gil_enabled = true;
+    }
+    if (!t->meta)
+        return;
+    for (size_t k = 0; k < t->meta->nchunks; k++) {
+        const struct ngr_chunk_ref *ch = &t->meta->chunks[k];
+        for (uint64_t off = ch->data; off < ch->data_end;) {
+            uint64_t w0 = ngr_trace_word(t, off, 0);
+            unsigned op = ngr_w0_op(w0), fl = ngr_w0_flags(w0);
+            if (op == NGR_OP_GIL) {
+                rep->gil_notes = ngr_xrealloc(rep->gil_notes, (rep->ngil_notes + 1) * sizeof *rep->gil_notes);
+                rep->gil_notes[rep->ngil_notes++] =
+                    (struct ngr_gil_note){ngr_trace_strdup(t, ngr_w0_arg(w0)), (fl & 1) != 0, t->hdr.pid};
+                if (fl & 1)
+                    rep->gil_enabled = true;
+            } else if (op == NGR_OP_NOTE && fl == NGR_NOTE_WARNING) {
+                char *m = ngr_trace_strdup(t, (uint32_t)ngr_trace_word(t, off, 1));
+                add_warning(rep, ngr_xasprintf("%s: %s", t->path, m));
+                free(m);
+            }
+            off += 8ull * ngr_w0_words(w0);
+        }
+    }
+}
+
+/* ---- driver ------------------------------------------------------------------------------------------ */
+
+void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o)
+{
+    struct an *a = ngr_xcalloc(1, sizeof *a);
+    a->t = t;
+    ngr_replay_init(&a->r, t);
+    a->n = a->r.nthreads ? a->r.nthreads : 1;
+    a->th = ngr_xcalloc(a->n, sizeof *a->th);
+    for (size_t i = 0; i < a->n; i++) {
+        a->th[i].vc = ngr_xcalloc(a->n, sizeof(uint32_t));
+        a->th[i].vc[i] = 1;
+    }
+    bool progress = o && o->progress && isatty(2);
+    struct ngr_event ev;
+    uint64_t next_report = 1u << 22;
+    while (ngr_replay_next(&a->r, &ev)) {
+        if (ev.op == NGR_OP_ACCESS)
+            on_access(a, &ev);
+        else if (ev.op == NGR_OP_SYNC)
+            on_sync(a, &ev);
+        else
+            on_thread(a, &ev);
+        if (progress && a->r.events >= next_report) {
+            next_report += 1u << 22;
+            fprintf(stderr, "\rnogilrace: %s: %" PRIu64 "M events analysed", t->path, a->r.events >> 20);
+        }
+    }
+    if (progress && a->r.events >= (1u << 22))
+        fputs("\r\033[K", stderr);
+    if (a->dropped_cands)
+        add_warning(rep, ngr_xasprintf("%s: more than %d distinct race site pairs; %" PRIu64 " dropped", t->path,
+                                       MAX_CANDIDATES, a->dropped_cands));
+    facts(t, rep, a->r.events);
+    emit_candidates(a, rep);
+    /* free */
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->th[i].vc);
+        free(a->th[i].final_vc);
+        free(a->th[i].spawn_vc);
+    }
+    free(a->th);
+    free(a->L.pool);
+    free(a->L.defs);
+    ngr_map_free(&a->L.by_hash);
+    free(a->vars);
+    free(a->vslots);
+    free(a->bases);
+    ngr_map_free(&a->objs);
+    free(a->objvc);
+    ngr_map_free(&a->cand_map);
+    free(a->cands);
+    ngr_replay_free(&a->r);
+    free(a);
+}
+
+int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, const struct ngr_analysis_opts *o,
+                      char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct ngr_trace t;
+        if (ngr_trace_open(&t, paths[i], err, errlen) != 0) {
+            ngr_trace_close(&t);
+            return -1;
+        }
+        for (size_t w = 0; w < t.nwarnings; w++) {
+            fprintf(stderr, "nogilrace: warning: %s\n", t.warnings[w]);
+            add_warning(rep, ngr_xstrdup(t.warnings[w]));
+        }
+        ngr_analyze_trace(&t, rep, o);
+        ngr_trace_close(&t);
+    }
+    ngr_report_sort(rep);
+    return 0;
+}

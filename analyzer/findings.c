@@ -1,0 +1,105 @@
+/* findings.c — the helpers declared in findings.h and analysis.h for building a ngr_report. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "findings.h"
+#include "util.h"
+
+const char *ngr_finding_kind_name(enum ngr_finding_kind kind)
+{
+    switch (kind) {
+    case NGR_FK_LOST_UPDATE: return "lost-update";
+    case NGR_FK_CHECK_THEN_ACT: return "check-then-act";
+    case NGR_FK_ITERATION_DURING_MUTATION: return "iteration-during-mutation";
+    case NGR_FK_UNPROTECTED_WRITE: return "unprotected-write";
+    }
+    return "unknown";
+}
+
+static void access_free(struct ngr_access_info *x)
+{
+    free(x->op);
+    free(x->thread_name);
+    for (size_t i = 0; i < x->nlocks; i++)
+        free(x->locks[i]);
+    free(x->locks);
+    for (size_t i = 0; i < x->depth; i++) {
+        free(x->stack[i].file);
+        free(x->stack[i].function);
+    }
+    free(x->stack);
+    for (size_t i = 0; i < x->nnative; i++)
+        free(x->native_stack[i]);
+    free(x->native_stack);
+}
+
+void ngr_finding_free(struct ngr_finding *f)
+{
+    free(f->variable);
+    free(f->var_name);
+    free(f->key);
+    free(f->var_kind);
+    access_free(&f->access[0]);
+    access_free(&f->access[1]);
+    free(f->message);
+    free(f->hint);
+    memset(f, 0, sizeof *f);
+}
+
+void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f)
+{
+    for (size_t i = 0; i < rep->nfindings; i++) {
+        struct ngr_finding *g = &rep->findings[i];
+        if (strcmp(g->id, f->id) != 0)
+            continue;
+        g->count += f->count;
+        if (f->observed && !g->observed) { /* keep the instance that was seen unordered */
+            f->count = g->count;
+            ngr_finding_free(g);
+            *g = *f;
+        } else {
+            ngr_finding_free(f);
+        }
+        return;
+    }
+    rep->findings = ngr_xrealloc(rep->findings, (rep->nfindings + 1) * sizeof *rep->findings);
+    rep->findings[rep->nfindings++] = *f;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct ngr_finding *x = a, *y = b;
+    if (x->observed != y->observed)
+        return x->observed ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    int c = strcmp(x->variable, y->variable);
+    return c ? c : strcmp(x->id, y->id);
+}
+
+void ngr_report_sort(struct ngr_report *rep)
+{
+    if (rep->nfindings > 1)
+        qsort(rep->findings, rep->nfindings, sizeof *rep->findings, cmp_finding);
+}
+
+void ngr_report_free(struct ngr_report *r)
+{
+    for (size_t i = 0; i < r->nfindings; i++)
+        ngr_finding_free(&r->findings[i]);
+    free(r->findings);
+    free(r->python_version);
+    for (size_t i = 0; i < r->processes; i++) {
+        free(r->procs[i].trace);
+        free(r->procs[i].cmdline);
+    }
+    free(r->procs);
+    for (size_t i = 0; i < r->ngil_notes; i++)
+        free(r->gil_notes[i].module);
+    free(r->gil_notes);
+    for (size_t i = 0; i < r->nwarnings; i++)
+        free(r->warnings[i]);
+    free(r->warnings);
+    memset(r, 0, sizeof *r);
+}
