@@ -353,8 +353,27 @@ static unsigned stack_line(const struct ngr_trace *t, uint32_t stack_id)
     return l ? l->line : 0;
 }
 
-static void on_read(struct an *a, const struct ngr_event *ev, struct var *v)
+static uint32_t stack_top_loc(const struct ngr_trace *t, uint32_t stack_id)
 {
+    const struct ngr_stack *st = stack_id ? ngr_trace_stack_maybe(t, stack_id) : NULL;
+    return st && st->depth ? ngr_stack_at(st, 0) : 0;
+}
+
+/* A read by another thread at the very site where a window of `w` opened, unordered with w and
+ * holding none of the window's locks: that thread runs the same check-then-act (or
+ * read-modify-write) concurrently, even if in this run it found the work done already. */
+static void check_same_site_read(struct an *a, uint32_t vix, const struct acc *w, const struct acc *rd)
+{
+    if (!w->window || w->tix == rd->tix || !unordered(a, w, rd->tix) || !lset_disjoint(&a->L, w->pset, rd->lset))
+        return;
+    uint32_t loc = stack_top_loc(a->t, w->rstack);
+    if (loc && loc == stack_top_loc(a->t, rd->stack))
+        candidate(a, w->cls, vix, w, true, rd, true);
+}
+
+static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix)
+{
+    struct var *v = &a->vars[vix];
     uint32_t tix = ev->tix;
     struct rslot *s = NULL;
     for (unsigned i = 0; i < NSLOT; i++)
@@ -377,6 +396,14 @@ static void on_read(struct an *a, const struct ngr_event *ev, struct var *v)
     *s = (struct rslot){.tix = tix, .clk = a->th[tix].vc[tix], .stack = ev->stack_id, .lset = cur_lset(a, tix),
                         .frame = ev->frame_id, .mark = a->r.serial, .kind = (uint8_t)ev->kind,
                         .atomic = ev->atomic, .hb = true, .open = true};
+    for (unsigned i = 0; i < v->nw; i++) {
+        if (v->w[i].window && v->w[i].tix != tix) {
+            struct acc rd = {.tix = tix, .clk = s->clk, .lset = s->lset, .stack = ev->stack_id,
+                             .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic,
+                             .frame = ev->frame_id};
+            check_same_site_read(a, vix, &v->w[i], &rd);
+        }
+    }
 }
 
 /* Pairs the current write `cur` with an earlier write `prev` by another thread. */
@@ -485,7 +512,7 @@ static void on_access(struct an *a, const struct ngr_event *ev)
     case NGR_ACC_READ:
     case NGR_ACC_CONTAINS:
     case NGR_ACC_ITER_BEGIN:
-        on_read(a, ev, &a->vars[vix]);
+        on_read(a, ev, vix);
         break;
     case NGR_ACC_ITER_END:
         on_iter_end(a, ev, vix);
