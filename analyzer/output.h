@@ -1,0 +1,45 @@
+/* output.h — machine-readable reports: JSON (docs/json-schema.md) and SARIF 2.1.0
+ * (docs/report-formats.md), both written from a finished struct ngr_report (findings.h).
+ *
+ * Both are pure functions of the report and the options: findings come out in the report's
+ * order (findings.h sorts them), so two runs that find the same races print the same document
+ * apart from run facts (events, traces).  Any byte in a recorded name is escaped (json_writer.h).
+ * Suppressed findings are already gone from the report (suppress.h); only their number appears. */
+#ifndef NGR_AN_OUTPUT_H
+#define NGR_AN_OUTPUT_H
+
+#include <stdio.h>
+
+#include "findings.h"
+
+/* Version of the JSON document's layout (docs/json-schema.md): bumped when fields are added;
+ * fields are never renamed or removed. */
+#define NGR_JSON_SCHEMA_VERSION 1
+
+struct ngr_output_opts {
+    const char *tool_version;  /* "0.1.0"; NULL writes "unknown" */
+    const char *base_dir;      /* SARIF: files under it get relative URIs with uriBaseId
+                                  "SRCROOT"; NULL = the current directory */
+};
+
+/* One JSON document (indented, newline-terminated).  Returns 0, or -1 on a write error. */
+int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output_opts *o);
+
+/* One SARIF 2.1.0 log with one run (indented, newline-terminated).  Returns 0, or -1 on a write
+ * error. */
+int ngr_output_sarif(FILE *f, const struct ngr_report *r, const struct ngr_output_opts *o);
+
+/* The SARIF rule of each finding kind: its index in tool.driver.rules[] (kind - 1), and the
+ * texts the rule carries. */
+struct ngr_rule_text {
+    const char *name;          /* "LostUpdate" */
+    const char *short_desc;    /* one sentence */
+    const char *full_desc;     /* a paragraph */
+    const char *help;          /* how to fix it (plain text) */
+};
+const struct ngr_rule_text *ngr_rule_text(enum ngr_finding_kind kind);
+
+/* "error" / "warning" (JSON severity and SARIF level). */
+const char *ngr_severity_name(enum ngr_severity s);
+
+#endif
