@@ -15,6 +15,11 @@
 
 #define NSLOT 4             /* readers remembered per variable */
 #define MAX_CANDIDATES 65536 /* distinct (kind, variable, site pair) per trace */
+/* Provisional class of a window whose read and write sit on different lines: a check-then-act
+ * when the read site runs more often than it opens a window (the check usually finds the work
+ * done: `if x is None: x = ...`), else a lost update (`old = x` ... `x = f(old)`, every time).
+ * Resolved from the per-site counts when the candidates become findings. */
+#define CLS_LINES_DIFFER 0x10
 
 /* ---- locksets: interned sorted arrays of lock object ids; id 0 is the empty set --------------- */
 
@@ -122,6 +127,7 @@ struct rslot {
     bool atomic;
     bool hb;               /* counts for ownership (a read since the last write) */
     bool open;             /* may open a window for a later write in the same frame */
+    bool checked;          /* a membership test of the variable came first in this frame */
 };
 
 struct var {
@@ -131,6 +137,7 @@ struct var {
     uint32_t bix;          /* 1 + index into base_state, for key 0 only; 0 = none yet */
     uint8_t nw, rr;        /* writes kept (0..2); round-robin victim for readers */
     bool lost_reads;       /* an unordered reader was forgotten: ownership cannot be proven */
+    bool watch;            /* count reads per site (a CLS_LINES_DIFFER window was seen) */
     struct rslot r[NSLOT];
     struct acc w[2];       /* w[0]: last write; w[1]: last write by another thread than w[0]'s */
 };
@@ -176,6 +183,10 @@ struct an {
     struct ngr_map objs;
     uint32_t *objvc;
     size_t nobjs, objs_cap;
+    /* reads and windows per (variable, read site) for CLS_LINES_DIFFER */
+    struct ngr_map site_map;
+    struct site_count { uint64_t reads, windows; } *sites;
+    size_t nsites, sites_cap;
     /* candidates */
     struct ngr_map cand_map;
     struct cand *cands;
@@ -359,6 +370,19 @@ static uint32_t stack_top_loc(const struct ngr_trace *t, uint32_t stack_id)
     return st && st->depth ? ngr_stack_at(st, 0) : 0;
 }
 
+static struct site_count *site_count(struct an *a, uint32_t vix, uint32_t loc, bool *created)
+{
+    uint64_t key = ngr_mix64((uint64_t)vix << 32 | loc) | 1;
+    uint32_t *ix = ngr_map_get_maybe(&a->site_map, key);
+    *created = !ix;
+    if (ix)
+        return &a->sites[*ix];
+    NGR_GROW(a->sites, a->sites_cap, a->nsites + 1);
+    ngr_map_put(&a->site_map, key, (uint32_t)a->nsites);
+    a->sites[a->nsites] = (struct site_count){0, 0};
+    return &a->sites[a->nsites++];
+}
+
 /* A read by another thread at the very site where a window of `w` opened, unordered with w and
  * holding none of the window's locks: that thread runs the same check-then-act (or
  * read-modify-write) concurrently, even if in this run it found the work done already. */
@@ -388,6 +412,7 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix)
                 break;
             }
     }
+    bool checked = s && s->open && s->frame == ev->frame_id && (s->checked || s->kind == NGR_ACC_CONTAINS);
     if (!s) {
         s = &v->r[v->rr++ % NSLOT];
         if (s->hb && s->clk > a->th[tix].vc[s->tix])
@@ -395,7 +420,11 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix)
     }
     *s = (struct rslot){.tix = tix, .clk = a->th[tix].vc[tix], .stack = ev->stack_id, .lset = cur_lset(a, tix),
                         .frame = ev->frame_id, .mark = a->r.serial, .kind = (uint8_t)ev->kind,
-                        .atomic = ev->atomic, .hb = true, .open = true};
+                        .atomic = ev->atomic, .hb = true, .open = true, .checked = checked};
+    if (v->watch) {
+        bool created;
+        site_count(a, vix, stack_top_loc(a->t, ev->stack_id), &created)->reads++;
+    }
     for (unsigned i = 0; i < v->nw; i++) {
         if (v->w[i].window && v->w[i].tix != tix) {
             struct acc rd = {.tix = tix, .clk = s->clk, .lset = s->lset, .stack = ev->stack_id,
@@ -439,14 +468,21 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
             cur.ratomic = s->atomic;
             cur.rlset = s->lset;
             cur.pset = lset_of_held(&a->L, th, s->mark);
-            if (s->kind == NGR_ACC_CONTAINS)
+            if (s->kind == NGR_ACC_CONTAINS || s->checked)
                 cur.cls = NGR_FK_CHECK_THEN_ACT;
             else if (!cur.pset && !lset_disjoint(&a->L, s->lset, cur.lset))
                 cur.cls = NGR_FK_LOST_UPDATE; /* the lock was dropped and taken again in between */
             else if (stack_line(a->t, s->stack) == stack_line(a->t, ev->stack_id))
                 cur.cls = NGR_FK_LOST_UPDATE;
-            else
-                cur.cls = NGR_FK_CHECK_THEN_ACT;
+            else {
+                cur.cls = CLS_LINES_DIFFER;
+                bool created;
+                struct site_count *sc = site_count(a, vix, stack_top_loc(a->t, s->stack), &created);
+                if (created || !v->watch)
+                    sc->reads++; /* the read that opened this window was not counted yet */
+                sc->windows++;
+                v->watch = true;
+            }
         }
         s->open = false;
     }
@@ -651,6 +687,11 @@ static void emit_candidates(struct an *a, struct ngr_report *rep)
         struct ngr_finding f;
         memset(&f, 0, sizeof f);
         f.kind = c->kind;
+        if (c->kind == CLS_LINES_DIFFER) {
+            bool created;
+            const struct site_count *sc = site_count(a, c->vix, stack_top_loc(t, c->a[0].stack), &created);
+            f.kind = sc->reads > sc->windows ? NGR_FK_CHECK_THEN_ACT : NGR_FK_LOST_UPDATE;
+        }
         f.observed = c->observed;
         f.severity = c->observed ? NGR_SEV_ERROR : NGR_SEV_WARNING;
         f.count = c->count;
@@ -807,6 +848,8 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     free(a->objvc);
     ngr_map_free(&a->cand_map);
     free(a->cands);
+    ngr_map_free(&a->site_map);
+    free(a->sites);
     ngr_replay_free(&a->r);
     free(a);
 }
