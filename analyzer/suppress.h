@@ -1,0 +1,44 @@
+/* suppress.h — which findings the user does not want to see (docs/suppressions.md).
+ *
+ * Two sources:
+ *   - a suppressions file (`report --suppressions FILE`): one rule per line, TYPE:GLOB with TYPE
+ *     race (finding id or kind), variable (with or without its key), file or function (any frame
+ *     of either access's Python stack); `#` comments and blank lines; globs are fnmatch(3)
+ *     patterns without flags ('*' also matches '/');
+ *   - `# nogilrace: ignore` (optionally `# nogilrace: ignore[kind,...]`) on the source line of
+ *     either access, read from the source file at report time (each file read once and cached;
+ *     a file that cannot be read suppresses nothing and is not an error).
+ *
+ * A suppressed finding is dropped from every output and counted in report->suppressed. */
+#ifndef NGR_AN_SUPPRESS_H
+#define NGR_AN_SUPPRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "findings.h"
+
+struct ngr_suppressions;
+
+/* Reads the rules in path.  path NULL gives a set with no rules that still honours the
+ * `# nogilrace: ignore` comments, so the report command should always make one.  On a bad line
+ * or an unreadable file: NULL, and one line "FILE:LINE: what" (or "FILE: what") in err. */
+struct ngr_suppressions *ngr_suppress_load(const char *path, char *err, size_t errlen);
+
+/* Same from text in memory; name is used in error messages ("FILE:LINE: ..."). */
+struct ngr_suppressions *ngr_suppress_parse(const char *name, const char *text, size_t len, char *err,
+                                            size_t errlen);
+
+/* Turns the `# nogilrace: ignore` source comments off (on by default). */
+void ngr_suppress_set_inline(struct ngr_suppressions *s, bool on);
+
+/* True when f is suppressed by a rule or a source comment.  Caches source files in s. */
+bool ngr_suppress_match(struct ngr_suppressions *s, const struct ngr_finding *f);
+
+/* Removes the suppressed findings from r (freed with ngr_finding_free), adds their number to
+ * r->suppressed and returns it.  Order of the rest is kept. */
+size_t ngr_suppress_apply(struct ngr_suppressions *s, struct ngr_report *r);
+
+void ngr_suppress_free(struct ngr_suppressions *s);
+
+#endif
