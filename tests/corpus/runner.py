@@ -105,7 +105,7 @@ def findings_of(text):
         for f in items:
             if not isinstance(f, dict) or "kind" not in f:
                 continue
-            var = f.get("variable", f.get("var"))
+            var = f.get("var_name") or f.get("variable", f.get("var"))
             if isinstance(var, dict):
                 var = var.get("name")
             out.append((f["kind"], str(var)))

@@ -27,7 +27,7 @@ for i in range(3):
 
 
 def worker():
-    for _ in range(30):
+    for _ in range(10):
         for path in files:
             linecache.getline(path, 1)
             linecache.updatecache(path)  # what getline() runs on a miss; refreshes the entry
