@@ -187,6 +187,8 @@ static void activate(void)
     uint32_t vs = version ? ngr_intern_string(version, strlen(version)) : 0;
     ngr_define_process(flags, vs, cmdline_string());
     ngr_callers_setup((const void *)py.PySys_GetObject);
+    const char *all = getenv("NOGILRACE_PTHREAD_ALL");
+    ngr_callers_record_all(all && strcmp(all, "1") == 0);
     ngr_nstack_init();
     ngr_signals_install();
 

@@ -84,8 +84,15 @@ void ngr_callers_exclude_object_of(const void *addr)
     exclude(addrs, 1);
 }
 
+/* NOGILRACE_PTHREAD_ALL=1 records the runtime's own calls too (to measure what the filter
+ * removes; not for normal use). */
+static bool record_all;
+void ngr_callers_record_all(bool all) { record_all = all; }
+
 bool ngr_caller_traced(const void *ra)
 {
+    if (NGR_UNLIKELY(record_all))
+        return true;
     uintptr_t a = (uintptr_t)ra;
     int n = atomic_load_explicit(&n_ranges, memory_order_acquire);
     for (int i = 0; i < n; i++)

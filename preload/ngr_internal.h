@@ -219,6 +219,7 @@ void ngr_real_resolve(void);
 void ngr_callers_setup(const void *python_sym);
 void ngr_callers_exclude_object_of(const void *addr);
 bool ngr_caller_traced(const void *ra);
+void ngr_callers_record_all(bool all);
 
 /* ---- native stacks (nstack.c) -------------------------------------------------------------- */
 
