@@ -2,10 +2,13 @@
 #include "suppress.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis.h"
 #include "util.h"
@@ -203,9 +206,17 @@ static struct src_file *source(struct ngr_suppressions *s, const char *path)
     struct src_file *sf = &s->files[s->nfiles++];
     memset(sf, 0, sizeof *sf);
     sf->path = ngr_xstrdup(path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Paths come from the trace: open without blocking (a FIFO) and read regular files only (not
+     * /dev/zero, a terminal, a directory). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0)
         return sf; /* gone, or never a file: nothing to read, not an error */
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "rb"))) {
+        close(fd);
+        return sf;
+    }
     size_t cap = 0, n;
     char chunk[65536];
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sf->len + n <= MAX_SOURCE_BYTES) {
