@@ -10,14 +10,15 @@ suite=$NGR_ROOT/tests/pytest-suite
 
 # pytest's own output goes to a file so the JSON report alone is on stdout; `exec` keeps the
 # Python process the one nogilrace started.
+check_run() { # check_run PYTEST_OPTIONS... : one traced pytest run of the suite, then its findings
 "$NGR_ANALYZER" run --format=json -- /bin/sh -c 'exec "$0" "$@" >pytest.out 2>&1' \
-    "$venv_py" -m pytest -q --parallel-threads=8 "$suite" >report.json 2>run.err
+    "$venv_py" -m pytest -q "$@" "$suite" >report.json 2>run.err
 rc=$?
+echo "== pytest $*"
 cat pytest.out run.err
 tail -n 1 pytest.out | grep -q "passed" || fail "pytest did not run the suite"
 grep -q "failed" pytest.out && fail "a test of the suite failed"
 [ "$rc" = 66 ] || fail "exit status $rc, want 66 (races found, pytest passed)"
-
 "$NGR_PYTHON" - "$suite" report.json <<'PY' || exit 1
 import glob, os, re, sys
 sys.path.insert(0, os.path.join(os.environ["NGR_ROOT"], "tests", "corpus"))
@@ -39,3 +40,9 @@ for k, v in sorted(extra):
     print(f"FAIL: unexpected {k} {v}")
 sys.exit(1 if missed or extra else 0)
 PY
+}
+
+# The migration guide's stress step, as the issue gives it ...
+check_run --parallel-threads=8
+# ... and with each thread repeating every test.
+check_run --parallel-threads=4 --iterations=3
