@@ -175,7 +175,7 @@ struct an {
     /* variables: open addressing over (var_id, key) */
     struct var *vars;
     size_t nvars, vars_cap;
-    uint32_t *vslots;      /* 1 + var index, 0 = empty */
+    struct vslot { uint64_t key; uint32_t var_id, ix; } *vslots; /* ix: 1 + var index, 0 = empty */
     size_t vslot_cap;
     struct base_state *bases;
     size_t nbases, bases_cap;
@@ -185,6 +185,8 @@ struct an {
     size_t nobjs, objs_cap;
     /* reads and windows per (variable, read site) for CLS_LINES_DIFFER */
     struct ngr_map site_map;
+    uint32_t *top_loc, *top_line; /* by stack id */
+    uint32_t ntop;
     struct site_count { uint64_t reads, windows; } *sites;
     size_t nsites, sites_cap;
     /* candidates */
@@ -199,8 +201,6 @@ static inline uint64_t var_hash(uint32_t var_id, uint64_t key)
     return ngr_mix64(((uint64_t)var_id << 32 | (uint32_t)key) ^ ngr_mix64(key >> 32) ^ 0x5bd1e995u);
 }
 
-static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key);
-
 static void vslots_rehash(struct an *a)
 {
     size_t cap = a->vslot_cap ? a->vslot_cap * 2 : 1024;
@@ -209,9 +209,9 @@ static void vslots_rehash(struct an *a)
     a->vslot_cap = cap;
     for (size_t i = 0; i < a->nvars; i++) {
         size_t j = var_hash(a->vars[i].var_id, a->vars[i].key) & (cap - 1);
-        while (a->vslots[j])
+        while (a->vslots[j].ix)
             j = (j + 1) & (cap - 1);
-        a->vslots[j] = (uint32_t)i + 1;
+        a->vslots[j] = (struct vslot){a->vars[i].key, a->vars[i].var_id, (uint32_t)i + 1};
     }
 }
 
@@ -222,12 +222,11 @@ static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key)
     size_t mask = a->vslot_cap - 1;
     size_t j = var_hash(var_id, key) & mask;
     for (;; j = (j + 1) & mask) {
-        uint32_t s = a->vslots[j];
-        if (!s)
+        const struct vslot *sl = &a->vslots[j];
+        if (!sl->ix)
             break;
-        struct var *v = &a->vars[s - 1];
-        if (v->var_id == var_id && v->key == key)
-            return s - 1;
+        if (sl->var_id == var_id && sl->key == key)
+            return sl->ix - 1;
     }
     NGR_GROW(a->vars, a->vars_cap, a->nvars + 1);
     uint32_t ix = (uint32_t)a->nvars++;
@@ -236,7 +235,7 @@ static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key)
     v->var_id = var_id;
     v->key = key;
     v->base = ix;
-    a->vslots[j] = ix + 1;
+    a->vslots[j] = (struct vslot){key, var_id, ix + 1};
     if (key) {
         uint32_t b = var_lookup(a, var_id, 0); /* may grow vars: re-fetch */
         a->vars[ix].base = b;
@@ -357,14 +356,45 @@ static inline bool unordered(const struct an *a, const struct acc *prev, uint32_
     return prev->clk > a->th[tix].vc[prev->tix];
 }
 
-static unsigned stack_line(const struct ngr_trace *t, uint32_t stack_id)
+/* Innermost location and line of a stack, from a table built once per trace (stack ids are
+ * small and dense in practice; others take the slow path). */
+static uint32_t stack_top_loc_slow(const struct ngr_trace *t, uint32_t stack_id);
+static void build_top_cache(struct an *a)
 {
-    const struct ngr_stack *st = stack_id ? ngr_trace_stack_maybe(t, stack_id) : NULL;
-    const struct ngr_loc *l = st && st->depth ? ngr_trace_loc_maybe(t, ngr_stack_at(st, 0)) : NULL;
+    const struct ngr_map *m = &a->t->stack_map;
+    uint32_t max = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] && m->keys[i] < (1u << 22) && m->keys[i] > max)
+            max = (uint32_t)m->keys[i];
+    a->ntop = max + 1;
+    a->top_loc = ngr_xcalloc(a->ntop, sizeof *a->top_loc);
+    a->top_line = ngr_xcalloc(a->ntop, sizeof *a->top_line);
+    for (size_t i = 0; i < m->cap; i++) {
+        uint64_t id = m->keys[i];
+        if (!id || id >= a->ntop)
+            continue;
+        uint32_t loc = stack_top_loc_slow(a->t, (uint32_t)id);
+        const struct ngr_loc *l = loc ? ngr_trace_loc_maybe(a->t, loc) : NULL;
+        a->top_loc[id] = loc;
+        a->top_line[id] = l ? l->line : 0;
+    }
+}
+
+static inline uint32_t top_loc(const struct an *a, uint32_t stack_id)
+{
+    return stack_id < a->ntop ? a->top_loc[stack_id] : stack_top_loc_slow(a->t, stack_id);
+}
+
+static unsigned stack_line(const struct an *a, uint32_t stack_id)
+{
+    if (stack_id < a->ntop)
+        return a->top_line[stack_id];
+    uint32_t loc = stack_top_loc_slow(a->t, stack_id);
+    const struct ngr_loc *l = loc ? ngr_trace_loc_maybe(a->t, loc) : NULL;
     return l ? l->line : 0;
 }
 
-static uint32_t stack_top_loc(const struct ngr_trace *t, uint32_t stack_id)
+static uint32_t stack_top_loc_slow(const struct ngr_trace *t, uint32_t stack_id)
 {
     const struct ngr_stack *st = stack_id ? ngr_trace_stack_maybe(t, stack_id) : NULL;
     return st && st->depth ? ngr_stack_at(st, 0) : 0;
@@ -390,8 +420,8 @@ static void check_same_site_read(struct an *a, uint32_t vix, const struct acc *w
 {
     if (!w->window || w->tix == rd->tix || !unordered(a, w, rd->tix) || !lset_disjoint(&a->L, w->pset, rd->lset))
         return;
-    uint32_t loc = stack_top_loc(a->t, w->rstack);
-    if (loc && loc == stack_top_loc(a->t, rd->stack))
+    uint32_t loc = top_loc(a, w->rstack);
+    if (loc && loc == top_loc(a, rd->stack))
         candidate(a, w->cls, vix, w, true, rd, true);
 }
 
@@ -423,7 +453,7 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix)
                         .atomic = ev->atomic, .hb = true, .open = true, .checked = checked};
     if (v->watch) {
         bool created;
-        site_count(a, vix, stack_top_loc(a->t, ev->stack_id), &created)->reads++;
+        site_count(a, vix, top_loc(a, ev->stack_id), &created)->reads++;
     }
     for (unsigned i = 0; i < v->nw; i++) {
         if (v->w[i].window && v->w[i].tix != tix) {
@@ -472,12 +502,14 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
                 cur.cls = NGR_FK_CHECK_THEN_ACT;
             else if (!cur.pset && !lset_disjoint(&a->L, s->lset, cur.lset))
                 cur.cls = NGR_FK_LOST_UPDATE; /* the lock was dropped and taken again in between */
-            else if (stack_line(a->t, s->stack) == stack_line(a->t, ev->stack_id))
+            else if (stack_line(a, s->stack) == stack_line(a, ev->stack_id))
                 cur.cls = NGR_FK_LOST_UPDATE;
-            else {
+            else if (cur.pset) {
+                cur.cls = CLS_LINES_DIFFER; /* protected: counted as a lost update if it ever conflicts */
+            } else {
                 cur.cls = CLS_LINES_DIFFER;
                 bool created;
-                struct site_count *sc = site_count(a, vix, stack_top_loc(a->t, s->stack), &created);
+                struct site_count *sc = site_count(a, vix, top_loc(a, s->stack), &created);
                 if (created || !v->watch)
                     sc->reads++; /* the read that opened this window was not counted yet */
                 sc->windows++;
@@ -689,7 +721,7 @@ static void emit_candidates(struct an *a, struct ngr_report *rep)
         f.kind = c->kind;
         if (c->kind == CLS_LINES_DIFFER) {
             bool created;
-            const struct site_count *sc = site_count(a, c->vix, stack_top_loc(t, c->a[0].stack), &created);
+            const struct site_count *sc = site_count(a, c->vix, top_loc(a, c->a[0].stack), &created);
             f.kind = sc->reads > sc->windows ? NGR_FK_CHECK_THEN_ACT : NGR_FK_LOST_UPDATE;
         }
         f.observed = c->observed;
@@ -809,6 +841,7 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
         a->th[i].vc = ngr_xcalloc(a->n, sizeof(uint32_t));
         a->th[i].vc[i] = 1;
     }
+    build_top_cache(a);
     bool progress = o && o->progress && isatty(2);
     struct ngr_event ev;
     uint64_t next_report = 1u << 22;
@@ -850,6 +883,8 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     free(a->cands);
     ngr_map_free(&a->site_map);
     free(a->sites);
+    free(a->top_loc);
+    free(a->top_line);
     ngr_replay_free(&a->r);
     free(a);
 }
