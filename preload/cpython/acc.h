@@ -109,7 +109,14 @@ NGR_HIDDEN uint64_t ngr_frame_id(ngr_vframe *f, PyCodeObject *co, int offset);
 NGR_HIDDEN void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id,
                              uint64_t key_id);
 
+/* Reads of variable `var` at an instruction may be switched off (DISABLE) after being recorded:
+ * true when the variable was written at most once so far and is not known to change; it is then
+ * flagged, and its next write turns the instructions back on (ngr_monitor_restart). */
+NGR_HIDDEN bool ngr_acc_may_disable(uint32_t var);
+
 /* ---- monitor.c / watch.c ------------------------------------------------------------------- */
+/* sys.monitoring.restart_events(): every DISABLEd instruction reports once more. */
+NGR_HIDDEN void ngr_monitor_restart(void);
 NGR_HIDDEN int ngr_monitor_init(void);
 NGR_HIDDEN int ngr_watch_init(void);
 /* Start watching a module's globals dict (and register its values as tracked). */

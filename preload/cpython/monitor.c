@@ -13,6 +13,28 @@
 #include <string.h>
 
 static PyObject *disable; /* sys.monitoring.DISABLE */
+static PyObject *restart_events; /* sys.monitoring.restart_events */
+
+void ngr_monitor_restart(void)
+{
+    if (!restart_events)
+        return;
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *r = PyObject_CallNoArgs(restart_events);
+    Py_XDECREF(r);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+}
+
+/* Immutable values of exact built-in types: a global holding one and written at most once (its
+ * definition) is a module constant.  None and bools are left out: they are the usual sentinels of
+ * lazy initialisation and flags, whose every read matters to check-then-act. */
+static bool constant_value(PyObject *v)
+{
+    return PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyUnicode_CheckExact(v) ||
+           PyBytes_CheckExact(v) || PyTuple_CheckExact(v) || PyFrozenSet_CheckExact(v) ||
+           PyComplex_CheckExact(v);
+}
 
 /* ---- iteration spans: GET_ITER … the instruction after the loop's END_FOR ------------------ */
 #define OPEN_ITERS 8
@@ -222,10 +244,10 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
         int unsafe = 0;
         PyObject *v = ngr_v_dict_get_str(globals, name, &unsafe);
         if (!unsafe && (!v || code_like(v))) {
-            /* a builtin, a function or a class: constants, not state */
-            ret = v ? Py_None : disable;
-            if (!v)
-                ret = disable;
+            /* A builtin, a function, a class or a module: code, not state.  Decided once per
+             * instruction, so that calling module functions costs nothing after the first call
+             * (rebinding a function later, monkeypatching, is not traced at this site). */
+            ret = disable;
             goto out;
         }
         uint64_t tag = (uint64_t)(uintptr_t)globals >> 4 & 0xffffffffu;
@@ -242,6 +264,11 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             atomic_store_explicit(&ci->cache[unit], tag << 32 | var, memory_order_relaxed);
         }
         ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
+        /* Module constants: once recorded, this instruction is disabled until the constant is
+         * written again (stacks.c calls ngr_monitor_restart), so hot loops over constants run at
+         * full speed. */
+        if (!unsafe && v && constant_value(v) && ngr_acc_may_disable(var))
+            ret = disable;
     } else if (op == ngr_op.LOAD_ATTR) {
         PyObject *owner = depth >= 1 ? ngr_v_frame_stack(f, depth - 1) : NULL;
         PyObject *name = PyTuple_GetItem(co->co_names, arg >> 1);
@@ -357,6 +384,8 @@ int ngr_monitor_init(void)
     if (!m)
         goto fail;
     disable = PyObject_GetAttrString(m, "DISABLE");
+    restart_events = PyObject_GetAttrString(m, "restart_events");
+    PyErr_Clear();
     PyObject *events = PyObject_GetAttrString(m, "events");
     PyObject *ev = events ? PyObject_GetAttrString(events, "INSTRUCTION") : NULL;
     Py_XDECREF(events);
