@@ -13,6 +13,7 @@
  * iteration).  A forgotten frame just starts a new id: a missed pairing, never a false one.
  */
 #include "acc.h"
+#include "pystack.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -264,4 +265,10 @@ void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id, uin
         }
     }
     ngr_emit_access(kind, var_id, key_id, fid, ngr_stack_here(f, offset));
+}
+
+uint32_t ngr_py_stack_id(void)
+{
+    ngr_vframe *f = ngr_v_current_frame();
+    return f ? ngr_stack_here(f, -1) : 0;
 }
