@@ -189,6 +189,9 @@ struct an {
     uint32_t ntop;
     struct site_count { uint64_t reads, windows; } *sites;
     size_t nsites, sites_cap;
+    struct ngr_map barrier_map;
+    struct barrier *barriers;
+    size_t nbarriers, barriers_cap;
     /* candidates */
     struct ngr_map cand_map;
     struct cand *cands;
@@ -518,6 +521,21 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
         }
         s->open = false;
     }
+    if (cur.window) { /* other threads' reads at this window's check site, seen before it */
+        for (unsigned i = 0; i < NSLOT; i++) {
+            const struct rslot *o = &v->r[i];
+            if (!o->hb || o->tix == tix)
+                continue;
+            struct acc rd = {.tix = o->tix, .clk = o->clk, .lset = o->lset, .stack = o->stack, .kind = o->kind,
+                             .atomic = o->atomic, .frame = o->frame};
+            /* symmetric to check_same_site_read: the read is the earlier access here */
+            if (unordered(a, &rd, tix) && lset_disjoint(&a->L, cur.pset, rd.lset)) {
+                uint32_t loc = top_loc(a, cur.rstack);
+                if (loc && loc == top_loc(a, rd.stack))
+                    candidate(a, cur.cls, vix, &cur, true, &rd, true);
+            }
+        }
+    }
     if (!owned) {
         const struct acc *prev = v->nw && v->w[0].tix != tix ? &v->w[0] : v->nw > 1 ? &v->w[1] : NULL;
         if (prev)
@@ -595,10 +613,55 @@ static void on_access(struct an *a, const struct ngr_event *ev)
     }
 }
 
+/* A Barrier is SENT to on arrival and RECEIVED from on leaving; a thread that leaves late can
+ * find the first threads already arrived for the next round.  So a barrier keeps one clock per
+ * round (the two latest rounds: no thread can be further ahead), and a thread receives the
+ * round it sent to. */
+struct barrier {
+    uint32_t *cnt;         /* per thread: rounds arrived at */
+    uint32_t *vc[2];
+    uint32_t round[2];
+};
+
+static struct barrier *barrier_of(struct an *a, uint64_t obj)
+{
+    const struct ngr_sobj *so = ngr_trace_sobj_maybe(a->t, obj);
+    if (!so || so->kind != NGR_SOBJ_BARRIER)
+        return NULL;
+    uint32_t *ix = ngr_map_get_maybe(&a->barrier_map, obj + 1);
+    if (ix)
+        return &a->barriers[*ix];
+    NGR_GROW(a->barriers, a->barriers_cap, a->nbarriers + 1);
+    struct barrier *b = &a->barriers[a->nbarriers];
+    b->cnt = ngr_xcalloc(a->n, sizeof *b->cnt);
+    b->vc[0] = ngr_xcalloc(a->n, sizeof *b->vc[0]);
+    b->vc[1] = ngr_xcalloc(a->n, sizeof *b->vc[1]);
+    b->round[0] = b->round[1] = 0;
+    ngr_map_put(&a->barrier_map, obj + 1, (uint32_t)a->nbarriers);
+    return &a->barriers[a->nbarriers++];
+}
+
 static void on_sync(struct an *a, const struct ngr_event *ev)
 {
     struct athr *T = &a->th[ev->tix];
     uint32_t *o;
+    struct barrier *b;
+    if ((ev->kind == NGR_SYNC_SEND || ev->kind == NGR_SYNC_RECV) && (b = barrier_of(a, ev->obj)) != NULL) {
+        uint32_t r = b->cnt[ev->tix] + (ev->kind == NGR_SYNC_SEND);
+        unsigned slot = r & 1;
+        if (ev->kind == NGR_SYNC_SEND) {
+            b->cnt[ev->tix] = r;
+            if (b->round[slot] != r) {
+                memset(b->vc[slot], 0, a->n * sizeof *b->vc[slot]);
+                b->round[slot] = r;
+            }
+            vc_join(b->vc[slot], T->vc, a->n);
+            T->vc[ev->tix]++;
+        } else if (b->round[slot] == r) {
+            vc_join(T->vc, b->vc[slot], a->n);
+        }
+        return;
+    }
     switch (ev->kind) {
     case NGR_SYNC_SEND:
         o = obj_vc(a, ev->obj, true);
@@ -885,6 +948,13 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     free(a->sites);
     free(a->top_loc);
     free(a->top_line);
+    for (size_t i = 0; i < a->nbarriers; i++) {
+        free(a->barriers[i].cnt);
+        free(a->barriers[i].vc[0]);
+        free(a->barriers[i].vc[1]);
+    }
+    free(a->barriers);
+    ngr_map_free(&a->barrier_map);
     ngr_replay_free(&a->r);
     free(a);
 }
