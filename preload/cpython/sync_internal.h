@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ngr_api.h"
+#include "pystack.h"
 #include "trace_format.h"
 
 #define NGR_SYNC_HIDDEN __attribute__((visibility("hidden")))
@@ -21,14 +22,13 @@
 
 static inline uint64_t ngr_sync_id(const void *obj) { return (uint64_t)(uintptr_t)obj; }
 
-/* The Python stack of a sync event.  0 until the stack-interning helper of hooks-access exists
- * (then: the interned id of the current Python stack). */
-static inline uint32_t ngr_sync_stack(void) { return 0; }
-
+/* The Python stack of a sync event: the same interned stacks as accesses (hooks-access's
+ * pystack.h).  FREE carries none: it happens wherever the last reference goes. */
 static inline void ngr_sync_emit(unsigned kind, const void *obj, uint32_t count)
 {
     if (ngr_tracing())
-        ngr_emit_sync(kind, ngr_sync_id(obj), count, ngr_sync_stack());
+        ngr_emit_sync(kind, ngr_sync_id(obj), count,
+                      kind == NGR_SYNC_FREE ? 0 : ngr_py_stack_id());
 }
 
 /* ---- naming (sync.c) ----------------------------------------------------------------------- */
