@@ -32,20 +32,20 @@ struct mj_p {
     const char *err;
 };
 
-static void mj_ws(struct mj_p *p)
+static __attribute__((unused)) void mj_ws(struct mj_p *p)
 {
     while (p->p < p->e && (*p->p == ' ' || *p->p == '\n' || *p->p == '\t' || *p->p == '\r'))
         p->p++;
 }
 
-static bool mj_fail(struct mj_p *p, const char *why)
+static __attribute__((unused)) bool mj_fail(struct mj_p *p, const char *why)
 {
     if (!p->err)
         p->err = why;
     return false;
 }
 
-static void mj_utf8(char **out, size_t *n, uint32_t cp)
+static __attribute__((unused)) void mj_utf8(char **out, size_t *n, uint32_t cp)
 {
     char *o = *out + *n;
     if (cp < 0x80) {
@@ -69,7 +69,7 @@ static void mj_utf8(char **out, size_t *n, uint32_t cp)
     }
 }
 
-static bool mj_hex4(struct mj_p *p, uint32_t *v)
+static __attribute__((unused)) bool mj_hex4(struct mj_p *p, uint32_t *v)
 {
     if (p->e - p->p < 4)
         return mj_fail(p, "short \\u escape");
@@ -85,7 +85,7 @@ static bool mj_hex4(struct mj_p *p, uint32_t *v)
     return true;
 }
 
-static bool mj_string(struct mj_p *p, char **out)
+static __attribute__((unused)) bool mj_string(struct mj_p *p, char **out)
 {
     if (p->p >= p->e || *p->p != '"')
         return mj_fail(p, "expected string");
@@ -148,9 +148,9 @@ static bool mj_string(struct mj_p *p, char **out)
     return true;
 }
 
-static bool mj_value(struct mj_p *p, struct mj *v, int depth);
+static __attribute__((unused)) bool mj_value(struct mj_p *p, struct mj *v, int depth);
 
-static bool mj_members(struct mj_p *p, struct mj *v, bool obj, int depth)
+static __attribute__((unused)) bool mj_members(struct mj_p *p, struct mj *v, bool obj, int depth)
 {
     char close = obj ? '}' : ']';
     p->p++;
@@ -189,7 +189,7 @@ static bool mj_members(struct mj_p *p, struct mj *v, bool obj, int depth)
     }
 }
 
-static bool mj_value(struct mj_p *p, struct mj *v, int depth)
+static __attribute__((unused)) bool mj_value(struct mj_p *p, struct mj *v, int depth)
 {
     if (depth > 100)
         return mj_fail(p, "too deep");
@@ -237,7 +237,7 @@ static bool mj_value(struct mj_p *p, struct mj *v, int depth)
     return mj_fail(p, "unexpected character");
 }
 
-static void mj_free_members(struct mj *v)
+static __attribute__((unused)) void mj_free_members(struct mj *v)
 {
     for (size_t i = 0; i < v->n; i++) {
         mj_free_members(&v->items[i]);
@@ -250,7 +250,7 @@ static void mj_free_members(struct mj *v)
 }
 
 /* Parses one JSON document (whitespace around it allowed, nothing else); NULL + *err on error. */
-static struct mj *mj_parse(const char *text, size_t len, const char **err)
+static __attribute__((unused)) struct mj *mj_parse(const char *text, size_t len, const char **err)
 {
     struct mj_p p = {text, text + len, NULL};
     struct mj *v = calloc(1, sizeof *v);
@@ -267,7 +267,7 @@ static struct mj *mj_parse(const char *text, size_t len, const char **err)
     return v;
 }
 
-static void mj_free(struct mj *v)
+static __attribute__((unused)) void mj_free(struct mj *v)
 {
     if (v) {
         mj_free_members(v);
@@ -276,7 +276,7 @@ static void mj_free(struct mj *v)
 }
 
 /* Member of an object by key, or item of an array by decimal index; a dotted path walks. */
-static const struct mj *mj_at(const struct mj *v, const char *path)
+static __attribute__((unused)) const struct mj *mj_at(const struct mj *v, const char *path)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", path);
@@ -297,25 +297,25 @@ static const struct mj *mj_at(const struct mj *v, const char *path)
     return v;
 }
 
-static const char *mj_str(const struct mj *v, const char *path)
+static __attribute__((unused)) const char *mj_str(const struct mj *v, const char *path)
 {
     const struct mj *x = mj_at(v, path);
     return x && x->t == MJ_STR ? x->s : NULL;
 }
 
-static double mj_num(const struct mj *v, const char *path)
+static __attribute__((unused)) double mj_num(const struct mj *v, const char *path)
 {
     const struct mj *x = mj_at(v, path);
     return x && x->t == MJ_NUM ? x->num : -1;
 }
 
-static int mj_bool(const struct mj *v, const char *path)
+static __attribute__((unused)) int mj_bool(const struct mj *v, const char *path)
 {
     const struct mj *x = mj_at(v, path);
     return x && x->t == MJ_BOOL ? x->b : -1;
 }
 
-static long mj_len(const struct mj *v, const char *path)
+static __attribute__((unused)) long mj_len(const struct mj *v, const char *path)
 {
     const struct mj *x = mj_at(v, path);
     return x && (x->t == MJ_ARR || x->t == MJ_OBJ) ? (long)x->n : -1;
@@ -329,7 +329,7 @@ struct fx_frame {
     const char *function;
 };
 
-static void fx_access(struct ngr_finding *f, int ix, const char *op, unsigned thread, const char *tname,
+static __attribute__((unused)) void fx_access(struct ngr_finding *f, int ix, const char *op, unsigned thread, const char *tname,
                       const char *const *locks, size_t nlocks, const struct fx_frame *frames, size_t depth)
 {
     struct ngr_access_info *a = &f->access[ix];
@@ -351,7 +351,7 @@ static void fx_access(struct ngr_finding *f, int ix, const char *op, unsigned th
 }
 
 /* Appends a finding; both accesses get one frame (file:line in function) unless changed after. */
-static struct ngr_finding *fx_add(struct ngr_report *r, const char *id, enum ngr_finding_kind kind, bool observed,
+static __attribute__((unused)) struct ngr_finding *fx_add(struct ngr_report *r, const char *id, enum ngr_finding_kind kind, bool observed,
                                   const char *var_name, const char *key, uint64_t count)
 {
     r->findings = ngr_xrealloc(r->findings, (r->nfindings + 1) * sizeof *r->findings);
