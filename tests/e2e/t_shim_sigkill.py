@@ -24,7 +24,7 @@ libc.pthread_mutex_init(mutex, None)
 lock, unlock = libc.pthread_mutex_lock, libc.pthread_mutex_unlock
 def worker():
     while True:
-        for _ in range(50):
+        for _ in range(20):
             lock(mutex); unlock(mutex)
         time.sleep(0.001)
 def churn():
@@ -41,7 +41,7 @@ rng = random.Random()
 seed = rng.randrange(1 << 30)
 rng.seed(seed)
 print("seed", seed)
-for run in range(4):
+for run in range(3):
     d = os.path.join(TMP, "kill%d" % run)
     os.makedirs(d)
     p = subprocess.Popen([PY, "-c", PROG], env=env_for(d, NOGILRACE_HOOKS=0),
