@@ -1,18 +1,34 @@
 /* gil.c — the GIL turned back on by an extension module (free-threaded builds only).
  *
  * Importing a C extension that does not declare Py_mod_gil = Py_MOD_GIL_NOT_USED enables the GIL
- * for the rest of the run (with a RuntimeWarning).  The check runs whenever a module lands in
- * sys.modules (sync_py.c's watcher): extension modules are inserted after they were created, i.e.
- * after the GIL decision, so the first module seen with the GIL newly on is the one that did it.
- * The state is read with sys._is_gil_enabled (a C function: no user code).
+ * for the rest of the run (with a RuntimeWarning, whose formatting imports more modules first, so
+ * "the first module imported after the switch" is not the culprit).  The module object itself
+ * says it: 3.13's PyModuleObject.md_gil is Py_MOD_GIL_USED for such an extension.  So whenever a
+ * module lands in sys.modules (sync_py.c's watcher), an extension module (it has a PyModuleDef)
+ * with md_gil == USED, seen while the GIL is on though it was off at start, is noted with its name
+ * (each such module once).  Version-specific: md_gil is internal; other versions fall back to
+ * noting the first module seen after the switch.
  */
+#define Py_BUILD_CORE_MODULE 1
+#include <Python.h>
+
+#if defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+#include "internal/pycore_moduleobject.h"
+#define NGR_GIL_MD_GIL 1
+#endif
+
 #include <string.h>
 
 #include "sync_internal.h"
 
 #ifdef Py_GIL_DISABLED
 static PyObject *is_gil_enabled;    /* sys._is_gil_enabled, kept for good */
-static _Atomic int gil_on;
+static bool off_at_start;
+static _Atomic int noted_any;
+
+#define MAX_NOTED 32
+static PyObject *noted[MAX_NOTED];  /* module objects already noted (kept alive: never reused) */
+static _Atomic int n_noted;
 
 static int gil_state(void)
 {
@@ -30,20 +46,37 @@ int ngr_gil_init(void)
     if (!is_gil_enabled)
         return -1;
     Py_INCREF(is_gil_enabled);
-    atomic_store(&gil_on, gil_state() == 1);
+    off_at_start = gil_state() == 0;
     return 0;
 }
 
-void ngr_gil_check(PyObject *module_name)
+static bool needs_gil(PyObject *module)
 {
-    if (!is_gil_enabled || !ngr_tracing())
+#ifdef NGR_GIL_MD_GIL
+    if (!PyModule_Check(module) || !PyModule_GetDef(module)) {
+        PyErr_Clear();
+        return false;               /* not an extension module */
+    }
+    return ((PyModuleObject *)module)->md_gil == Py_MOD_GIL_USED;
+#else
+    (void)module;
+    return !atomic_load(&noted_any);
+#endif
+}
+
+void ngr_gil_check(PyObject *module_name, PyObject *module)
+{
+    if (!off_at_start || !ngr_tracing() || !needs_gil(module) || gil_state() != 1)
         return;
-    int on = gil_state();
-    if (on < 0 || on == atomic_load(&gil_on))
-        return;
-    int was = !on;
-    if (!atomic_compare_exchange_strong(&gil_on, &was, on))
-        return;
+    int n = atomic_load(&n_noted);
+    for (int i = 0; i < n; i++)
+        if (noted[i] == module)
+            return;                 /* the re-insertion after exec: already noted */
+    if (n < MAX_NOTED) {
+        noted[n] = Py_NewRef(module);
+        atomic_store(&n_noted, n + 1);
+    }
+    atomic_store(&noted_any, 1);
     Py_ssize_t len = 0;
     const char *s = PyUnicode_AsUTF8AndSize(module_name, &len);
     if (!s) {
@@ -51,10 +84,10 @@ void ngr_gil_check(PyObject *module_name)
         s = "?";
         len = 1;
     }
-    ngr_note_gil(on, ngr_intern_string(s, (size_t)len));
-    ngr_log(1, "sync: the GIL was %s by module %s", on ? "enabled" : "disabled", s);
+    ngr_note_gil(true, ngr_intern_string(s, (size_t)len));
+    ngr_log(1, "sync: the GIL is enabled; module %s needs it", s);
 }
 #else
 int ngr_gil_init(void) { return 0; }
-void ngr_gil_check(PyObject *module_name) { (void)module_name; }
+void ngr_gil_check(PyObject *module_name, PyObject *module) { (void)module_name; (void)module; }
 #endif

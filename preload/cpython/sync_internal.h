@@ -89,7 +89,7 @@ NGR_SYNC_HIDDEN void ngr_threads_boot_begin(PyObject *thread);
 NGR_SYNC_HIDDEN void ngr_threads_boot_end(PyObject *thread);
 
 NGR_SYNC_HIDDEN int ngr_gil_init(void);
-/* A module was imported: if the GIL went from off to on since the last check, note it. */
-NGR_SYNC_HIDDEN void ngr_gil_check(PyObject *module_name);
+/* A module landed in sys.modules: if it is an extension that keeps the GIL on, note it. */
+NGR_SYNC_HIDDEN void ngr_gil_check(PyObject *module_name, PyObject *module);
 
 #endif

@@ -315,7 +315,7 @@ static int modules_watcher(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, 
         !PyUnicode_Check(key) || !PyModule_Check(value))
         return 0;
     PyObject *exc = PyErr_GetRaisedException();
-    ngr_gil_check(key);
+    ngr_gil_check(key, value);
     const char *name = PyUnicode_AsUTF8(key);
     if (name)
         ngr_sync_module_loaded(name, value);
