@@ -74,13 +74,14 @@ static bool code_like(PyObject *v)
            Py_IS_TYPE(v, &PyProperty_Type);
 }
 
-static void emit_item(ngr_vframe *f, int off, unsigned kind, PyObject *container, PyObject *key)
+static bool emit_item(ngr_vframe *f, int off, unsigned kind, PyObject *container, PyObject *key)
 {
     uint32_t var = ngr_vars_tracked(container);
     if (!var)
-        return;
+        return false;
     uint64_t k = key && keyed_container(container) ? ngr_vars_key(key) : 0;
     ngr_acc_emit(f, off, kind, var, k);
+    return true;
 }
 
 /* The class in tp's MRO whose own dict holds `name`, with the value; NULL if none of ours. */
@@ -150,6 +151,29 @@ static void on_method_call(ngr_vframe *f, int off, PyObject *recv, const char *m
     }
 }
 
+static bool is_deque_type(PyTypeObject *tp)
+{
+    for (; tp; tp = tp->tp_base)
+        if (!strcmp(tp->tp_name, "collections.deque"))
+            return true;
+    return false;
+}
+
+/* Could this object ever be a tracked container?  Instructions whose receiver is something else
+ * (str, tuple, bytes, numbers, user objects ...) are switched off at first sight. */
+static bool container_like(PyObject *o)
+{
+    return PyDict_Check(o) || PyList_Check(o) || (PyAnySet_Check(o) && !PyFrozenSet_Check(o)) ||
+           PyByteArray_Check(o) || ngr_v_dictview_dict(o) || is_deque_type(Py_TYPE(o));
+}
+
+/* Could an instance of this type be tracked (an object reachable from module state)? */
+static bool instance_trackable(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
+}
+
 /* list(x), tuple(x), set(x), sorted(x), dict(x) ... of a tracked container: a whole read. */
 static bool whole_read_builtin(PyObject *callable)
 {
@@ -167,15 +191,22 @@ static bool whole_read_builtin(PyObject *callable)
     return false;
 }
 
-static void on_call(ngr_vframe *f, int off, int depth, int argc)
+/* Returns false when this call site can never touch a tracked container (a call of a Python
+ * function, of a method of anything but a container ...): the caller switches it off. */
+static bool on_call(ngr_vframe *f, int off, int depth, int argc)
 {
     int base = depth - argc - 2;
     if (base < 0)
-        return;
+        return false;
     PyObject *callable = ngr_v_frame_stack(f, base);
     PyObject *self_or_null = ngr_v_frame_stack(f, base + 1);
     if (!callable)
-        return;
+        return true;
+    if (self_or_null ? !(Py_IS_TYPE(callable, &PyMethodDescr_Type) && container_like(self_or_null))
+                     : !((PyCFunction_Check(callable) && PyCFunction_GET_SELF(callable) &&
+                          container_like(PyCFunction_GET_SELF(callable))) ||
+                         (argc >= 1 && whole_read_builtin(callable))))
+        return false;
     PyObject *args[4] = {0};
     int nargs = argc < 4 ? argc : 4;
     for (int i = 0; i < nargs; i++)
@@ -183,13 +214,13 @@ static void on_call(ngr_vframe *f, int off, int depth, int argc)
     if (self_or_null && Py_IS_TYPE(callable, &PyMethodDescr_Type)) {
         const char *meth = ((PyMethodDescrObject *)callable)->d_method->ml_name;
         on_method_call(f, off, self_or_null, meth, args, nargs);
-        return;
+        return true;
     }
     if (!self_or_null && PyCFunction_Check(callable)) {
         PyObject *recv = PyCFunction_GET_SELF(callable);
         if (recv && !PyModule_Check(recv)) {
             on_method_call(f, off, recv, ((PyCFunctionObject *)callable)->m_ml->ml_name, args, nargs);
-            return;
+            return true;
         }
     }
     if (!self_or_null && argc >= 1 && whole_read_builtin(callable)) {
@@ -203,6 +234,7 @@ static void on_call(ngr_vframe *f, int off, int depth, int argc)
             ngr_emit_access(NGR_ACC_ITER_END | NGR_ACC_FLAG_ATOMIC, var, 0, fid, st);
         }
     }
+    return true;
 }
 
 /* ---- the callback -------------------------------------------------------------------------- */
@@ -286,8 +318,14 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
                 const char *m = ngr_vars_module_name(md);
                 if (m && ngr_module_wanted(m)) {
                     ngr_watch_module_dict(md);
-                    ngr_acc_emit(f, off, NGR_ACC_READ, ngr_vars_named(md, name, m, NGR_VAR_GLOBAL), 0);
+                    uint32_t var = ngr_vars_named(md, name, m, NGR_VAR_GLOBAL);
+                    ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
+                    /* `mod.CONSTANT`: as for LOAD_GLOBAL (a site's module rarely changes) */
+                    if (!unsafe && v && constant_value(v) && ngr_acc_may_disable(var))
+                        ret = disable;
                 }
+            } else if (v) {
+                ret = disable; /* `os.path`, `mod.func`: code, not state */
             }
         } else if (PyType_Check(owner)) {
             PyObject *v = NULL;
@@ -296,10 +334,15 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
                 ngr_watch_class(t);
                 ngr_acc_emit(f, off, NGR_ACC_READ,
                              ngr_vars_named(t->tp_dict, name, ngr_vars_class_name(t), NGR_VAR_CLASS_ATTR), 0);
+            } else if (v && code_like(v)) {
+                ret = disable; /* `Cls.method`: code, not state */
             }
-        } else if (!(arg & 1)) { /* a method load is not a state read */
-            if (ngr_vars_tracked(owner))
-                ngr_acc_emit(f, off, NGR_ACC_READ, ngr_vars_attr(owner, name), 0);
+        } else if (arg & 1) {
+            ret = disable; /* a method load (`obj.meth()`) is not a state read */
+        } else if (ngr_vars_tracked(owner)) {
+            ngr_acc_emit(f, off, NGR_ACC_READ, ngr_vars_attr(owner, name), 0);
+        } else if (!instance_trackable(owner)) {
+            ret = disable; /* an attribute of a str, a list, a stdlib object ... */
         }
     } else if (op == ngr_op.STORE_ATTR || op == ngr_op.DELETE_ATTR) {
         PyObject *owner = depth >= 1 ? ngr_v_frame_stack(f, depth - 1) : NULL;
@@ -312,6 +355,8 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
         if (owner && !PyModule_Check(owner) && !PyType_Check(owner) && ngr_vars_tracked(owner))
             ngr_acc_emit(f, off, op == ngr_op.STORE_ATTR ? NGR_ACC_WRITE : NGR_ACC_DELETE,
                          ngr_vars_attr(owner, name), 0);
+        else if (owner && (PyModule_Check(owner) || PyType_Check(owner) || !instance_trackable(owner)))
+            ret = disable;
     } else if (op == ngr_op.BINARY_SUBSCR || op == ngr_op.STORE_SUBSCR || op == ngr_op.DELETE_SUBSCR) {
         if (depth < 2) {
             ret = disable;
@@ -320,16 +365,18 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
         PyObject *key = ngr_v_frame_stack(f, depth - 1), *cont = ngr_v_frame_stack(f, depth - 2);
         unsigned kind = op == ngr_op.BINARY_SUBSCR ? NGR_ACC_READ
                         : op == ngr_op.STORE_SUBSCR ? NGR_ACC_WRITE : NGR_ACC_DELETE;
-        if (cont && key)
-            emit_item(f, off, kind | NGR_ACC_FLAG_ATOMIC, cont, key);
+        if (cont && key && !emit_item(f, off, kind | NGR_ACC_FLAG_ATOMIC, cont, key) &&
+            !container_like(cont))
+            ret = disable;
     } else if (op == ngr_op.CONTAINS_OP) {
         if (depth < 2) {
             ret = disable;
             goto out;
         }
         PyObject *cont = ngr_v_frame_stack(f, depth - 1), *item = ngr_v_frame_stack(f, depth - 2);
-        if (cont && item)
-            emit_item(f, off, NGR_ACC_CONTAINS | NGR_ACC_FLAG_ATOMIC, cont, item);
+        if (cont && item && !emit_item(f, off, NGR_ACC_CONTAINS | NGR_ACC_FLAG_ATOMIC, cont, item) &&
+            !container_like(cont))
+            ret = disable;
     } else if (op == ngr_op.GET_ITER) {
         PyObject *it = depth >= 1 ? ngr_v_frame_stack(f, depth - 1) : NULL;
         if (depth < 1) {
@@ -351,13 +398,16 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             uint32_t st = ngr_stack_here(f, off);
             ngr_emit_access(NGR_ACC_ITER_BEGIN, var, 0, fid, st);
             ngr_emit_access(NGR_ACC_ITER_END, var, 0, fid, st);
+        } else if (it && !container_like(it)) {
+            ret = disable; /* iterating a range, a str, a generator ... */
         }
     } else if (op == ngr_op.CALL) {
         if (depth < arg + 2) {
             ret = disable;
             goto out;
         }
-        on_call(f, off, depth, arg);
+        if (!on_call(f, off, depth, arg))
+            ret = disable;
     } else if (unit > 1 && ci->op[unit - 2] == ngr_op.END_FOR) {
         iter_close(f, off);
     } else {
