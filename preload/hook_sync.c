@@ -91,6 +91,10 @@ RW_HOOK(pthread_rwlock_rdlock, NGR_SYNC_RD_ACQUIRE, (pthread_rwlock_t * l), (l))
 RW_HOOK(pthread_rwlock_tryrdlock, NGR_SYNC_RD_ACQUIRE, (pthread_rwlock_t * l), (l))
 RW_HOOK(pthread_rwlock_timedrdlock, NGR_SYNC_RD_ACQUIRE,
         (pthread_rwlock_t * l, const struct timespec *t), (l, t))
+RW_HOOK(pthread_rwlock_clockrdlock, NGR_SYNC_RD_ACQUIRE,
+        (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
+RW_HOOK(pthread_rwlock_clockwrlock, NGR_SYNC_ACQUIRE,
+        (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
 RW_HOOK(pthread_rwlock_wrlock, NGR_SYNC_ACQUIRE, (pthread_rwlock_t * l), (l))
 RW_HOOK(pthread_rwlock_trywrlock, NGR_SYNC_ACQUIRE, (pthread_rwlock_t * l), (l))
 RW_HOOK(pthread_rwlock_timedwrlock, NGR_SYNC_ACQUIRE,
@@ -126,6 +130,7 @@ int pthread_rwlock_destroy(pthread_rwlock_t *l)
 SEM_WAIT_HOOK(sem_wait, (sem_t * s), (s))
 SEM_WAIT_HOOK(sem_trywait, (sem_t * s), (s))
 SEM_WAIT_HOOK(sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
+SEM_WAIT_HOOK(sem_clockwait, (sem_t * s, clockid_t c, const struct timespec *t), (s, c, t))
 
 int sem_post(sem_t *s)
 {

@@ -36,6 +36,12 @@ static void on_thread_exit(void *unused)
 
 static void make_end_key(void) { pthread_key_create(&end_key, on_thread_exit); }
 
+NGR_HIDDEN void ngr_thread_adopted(void)
+{
+    pthread_once(&end_key_once, make_end_key);
+    pthread_setspecific(end_key, (void *)1);
+}
+
 static void *thread_start(void *p)
 {
     struct start_info si = *(struct start_info *)p;
@@ -85,20 +91,25 @@ int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *
     return 0;
 }
 
-int pthread_join(pthread_t th, void **ret)
-{
-    if (!ngr_on() || ngr_t.depth)
-        return REAL(pthread_join)(th, ret);
-    uint32_t num = ngr_thread_of(th);
-    int rc = REAL(pthread_join)(th, ret);
-    if (rc == 0) {
-        int saved = errno;
-        ngr_emit_thread(NGR_THR_JOIN, num, 0, 0);
-        ngr_thread_forget(num);
-        errno = saved;
+#define JOIN_HOOK(name, params, args)                                                              \
+    int name params                                                                                \
+    {                                                                                              \
+        if (!ngr_on() || ngr_t.depth)                                                              \
+            return REAL(name) args;                                                                \
+        uint32_t num = ngr_thread_of(th);                                                          \
+        int rc = REAL(name) args;                                                                  \
+        if (rc == 0) {                                                                             \
+            int saved = errno;                                                                     \
+            ngr_emit_thread(NGR_THR_JOIN, num, 0, 0);                                              \
+            ngr_thread_forget(num);                                                                \
+            errno = saved;                                                                         \
+        }                                                                                          \
+        return rc;                                                                                 \
     }
-    return rc;
-}
+
+JOIN_HOOK(pthread_join, (pthread_t th, void **ret), (th, ret))
+JOIN_HOOK(pthread_tryjoin_np, (pthread_t th, void **ret), (th, ret))
+JOIN_HOOK(pthread_timedjoin_np, (pthread_t th, void **ret, const struct timespec *t), (th, ret, t))
 
 int pthread_detach(pthread_t th)
 {

@@ -154,6 +154,9 @@ uint32_t ngr_thread_of(pthread_t th);
 void ngr_thread_forget(uint32_t num);
 /* In a new thread: take number num (allocated by the creator), write BEGIN. */
 void ngr_thread_begin(uint32_t num, uint32_t parent);
+/* hook_thread.c: a thread numbered on its first event gets an END at exit too.  Weak: the
+ * writer's unit tests link without the hook files. */
+void ngr_thread_adopted(void) __attribute__((weak));
 /* Thread exit: END, seal and unmap its chunk. */
 void ngr_thread_end(void);
 
@@ -170,6 +173,8 @@ size_t ngr_format(char *buf, size_t cap, const char *fmt, __builtin_va_list ap);
     X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))      \
     X(int, pthread_join, (pthread_t, void **))                                                    \
     X(int, pthread_detach, (pthread_t))                                                           \
+    X(int, pthread_tryjoin_np, (pthread_t, void **))                                              \
+    X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *))                   \
     X(int, pthread_mutex_lock, (pthread_mutex_t *))                                               \
     X(int, pthread_mutex_trylock, (pthread_mutex_t *))                                            \
     X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *))                 \
@@ -182,11 +187,14 @@ size_t ngr_format(char *buf, size_t cap, const char *fmt, __builtin_va_list ap);
     X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *))                                           \
     X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))                                        \
     X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *))             \
+    X(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *, clockid_t, const struct timespec *))  \
+    X(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *, clockid_t, const struct timespec *))  \
     X(int, pthread_rwlock_unlock, (pthread_rwlock_t *))                                           \
     X(int, pthread_rwlock_destroy, (pthread_rwlock_t *))                                          \
     X(int, sem_wait, (sem_t *))                                                                   \
     X(int, sem_trywait, (sem_t *))                                                                \
     X(int, sem_timedwait, (sem_t *, const struct timespec *))                                     \
+    X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                          \
     X(int, sem_post, (sem_t *))                                                                   \
     X(int, sem_destroy, (sem_t *))                                                                \
     X(pid_t, fork, (void))                                                                        \

@@ -337,6 +337,8 @@ struct ngr_stream *ngr_my_stream(void)
         uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_BEGIN, 0), seq,
                          (uint64_t)syscall(SYS_gettid)};
         ngr_stream_write(s, w, 3, seq);
+        if (ngr_thread_adopted)
+            ngr_thread_adopted();
         return s;
     }
     return n < NGR_MAX_THREADS ? &ngr_g.streams[n] : NULL;
@@ -428,7 +430,8 @@ void ngr_trace_finish(uint32_t extra_flags)
     int st = atomic_load(&ngr_g.state);
     if ((st != NGR_ACTIVE && st != NGR_DISABLED) || !ngr_g.hdr || getpid() != ngr_g.pid)
         return;
-    if (st == NGR_ACTIVE && !ngr_t.ended && ngr_t.num) {
+    /* Not for exec: if it fails, this thread carries on in the same trace. */
+    if (st == NGR_ACTIVE && !ngr_t.ended && ngr_t.num && !(extra_flags & NGR_HDR_EXEC)) {
         struct ngr_stream *s = ngr_my_stream();
         uint64_t seq = ngr_next_seq();
         uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_END, 0), seq, 0};
