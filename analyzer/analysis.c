@@ -507,6 +507,8 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
                 cur.cls = NGR_FK_LOST_UPDATE; /* the lock was dropped and taken again in between */
             else if (stack_line(a, s->stack) == stack_line(a, ev->stack_id))
                 cur.cls = NGR_FK_LOST_UPDATE;
+            else if (!cur.pset && cur.lset)
+                cur.cls = NGR_FK_CHECK_THEN_ACT; /* checked outside, acted under a lock taken after */
             else if (cur.pset) {
                 cur.cls = CLS_LINES_DIFFER; /* protected: counted as a lost update if it ever conflicts */
             } else {
@@ -773,11 +775,29 @@ static const char *kind_hint(unsigned kind)
     }
 }
 
+static inline bool is_write(unsigned kind)
+{
+    return kind == NGR_ACC_WRITE || kind == NGR_ACC_DELETE || kind == NGR_ACC_CLEAR;
+}
+
+static inline uint64_t window_key(const struct cand *c)
+{
+    return ngr_mix64((uint64_t)c->kind << 56 ^ (uint64_t)c->vix << 24 ^ c->a[0].stack) | 1;
+}
+
 static void emit_candidates(struct an *a, struct ngr_report *rep)
 {
     const struct ngr_trace *t = a->t;
+    /* A window that conflicts with another thread's write is reported with that write; the same
+     * window met by another thread's read at its check site is then the same bug, not a second. */
+    struct ngr_map with_write = {0};
+    for (size_t i = 0; i < a->ncands; i++)
+        if (a->cands[i].kind != NGR_FK_UNPROTECTED_WRITE && is_write(a->cands[i].a[1].kind))
+            ngr_map_put(&with_write, window_key(&a->cands[i]), 1);
     for (size_t i = 0; i < a->ncands; i++) {
         const struct cand *c = &a->cands[i];
+        if (!is_write(c->a[1].kind) && ngr_map_get_maybe(&with_write, window_key(c)))
+            continue;
         const struct var *v = &a->vars[c->vix];
         struct ngr_finding f;
         memset(&f, 0, sizeof f);
@@ -839,6 +859,7 @@ static void emit_candidates(struct an *a, struct ngr_report *rep)
         free(s1);
         ngr_report_merge_finding(rep, &f);
     }
+    ngr_map_free(&with_write);
 }
 
 /* ---- facts ----------------------------------------------------------------------------------------- */
