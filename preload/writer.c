@@ -223,15 +223,24 @@ static bool chunk_take(struct ngr_stream *s)
             ngr_trace_disable(err, "cannot extend trace file");
             return false;
         }
-        /* No fallocate (some network filesystems): extend without reservation. */
+        /* No fallocate (some network filesystems): extend without reservation.  Serialised, so
+         * that a thread extending less far never shrinks the file under another's chunk. */
+        static _Atomic int extend_lock;
+        while (atomic_exchange_explicit(&extend_lock, 1, memory_order_acquire))
+            sched_yield();
         off_t want = off + ngr_g.chunk_size;
-        if (lseek(ngr_g.fd, 0, SEEK_END) < want && ftruncate(ngr_g.fd, want) != 0) {
-            ngr_trace_disable(errno, "cannot extend trace file");
+        int rc = 0;
+        if (lseek(ngr_g.fd, 0, SEEK_END) < want)
+            rc = ftruncate(ngr_g.fd, want);
+        err = errno;
+        atomic_store_explicit(&extend_lock, 0, memory_order_release);
+        if (rc != 0) {
+            ngr_trace_disable(err, "cannot extend trace file");
             return false;
         }
     }
-    void *p = mmap(NULL, ngr_g.chunk_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                   ngr_g.fd, off);
+    /* No MAP_POPULATE: a short-lived thread touches one page, not the whole chunk (RSS). */
+    void *p = mmap(NULL, ngr_g.chunk_size, PROT_READ | PROT_WRITE, MAP_SHARED, ngr_g.fd, off);
     if (p == MAP_FAILED) {
         ngr_trace_disable(errno, "cannot map trace file");
         return false;
