@@ -35,7 +35,39 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 33);
 }
 
+/* Per-thread memo of recent stacks, keyed by the innermost three frames (address, code, offset):
+ * while a frame runs, the frames below it do not change, so three levels identify the stack
+ * except when all three are new activations at the same addresses and offsets (then the stack
+ * shown may name an older caller above them: diagnostics only, never a variable or a lock). */
+#define MEMO_SLOTS 256
+struct memo { uint64_t key; uint32_t id, depth_opt; };
+static __thread struct memo stack_memo[MEMO_SLOTS];
+
+static uint32_t stack_walk(ngr_vframe *f, int offset);
+
 uint32_t ngr_stack_here(ngr_vframe *f, int offset)
+{
+    if (!f)
+        return 0;
+    uint64_t key = 0x9e3779b97f4a7c15ull;
+    ngr_vframe *g = f;
+    int off = offset;
+    for (int i = 0; i < 3 && g; i++, g = ngr_v_frame_back(g), off = -1) {
+        key = mix(key, (uint64_t)(uintptr_t)g);
+        key = mix(key, (uint64_t)(uintptr_t)ngr_v_frame_code(g));
+        key = mix(key, (uint64_t)(off >= 0 ? off : ngr_v_frame_offset(g)));
+    }
+    key |= 1;
+    unsigned opt = ngr_options()->stack_depth;
+    struct memo *m = &stack_memo[(key >> 7) & (MEMO_SLOTS - 1)];
+    if (m->key == key && m->depth_opt == opt && m->id)
+        return m->id;
+    uint32_t id = stack_walk(f, offset);
+    *m = (struct memo){key, id, opt};
+    return id;
+}
+
+static uint32_t stack_walk(ngr_vframe *f, int offset)
 {
     if (!stack_table) {
         void *p = mmap(NULL, STACK_SLOTS * sizeof(struct stack_slot), PROT_READ | PROT_WRITE,

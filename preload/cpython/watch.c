@@ -87,6 +87,14 @@ static void note_value(PyObject *dict, PyObject *key, PyObject *value, const cha
         ngr_vars_untrack((PyObject *)old);
 }
 
+/* Values that are neither containers, objects, classes nor locks: the common case of a write. */
+static bool plain_value(PyObject *v)
+{
+    return v == Py_None || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyUnicode_CheckExact(v) ||
+           PyBool_Check(v) || PyBytes_CheckExact(v) || PyTuple_CheckExact(v) || PyComplex_CheckExact(v) ||
+           PyFunction_Check(v);
+}
+
 static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value)
 {
     if (atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) || !ngr_tracing())
@@ -125,9 +133,16 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
         ngr_acc_emit(f, -1, kind, var, 0);
     else
         ngr_emit_access(kind, var, 0, 0, 0);
-    char full[512];
-    snprintf(full, sizeof full, "%s.%s", ns_name, ks);
-    note_value(dict, key, new_value, full);
+    if (!new_value || plain_value(new_value)) {
+        /* nothing to track or name: only forget what the slot held */
+        uintptr_t old = ngr_vars_held_swap(dict, key, 0);
+        if (old)
+            ngr_vars_untrack((PyObject *)old);
+    } else {
+        char full[512];
+        snprintf(full, sizeof full, "%s.%s", ns_name, ks);
+        note_value(dict, key, new_value, full);
+    }
     PyErr_Clear();
     PyErr_SetRaisedException(exc);
     return 0;
