@@ -373,6 +373,7 @@ def measure(tools, name, script, size, threads, reps, workdir):
     walls = {a: [] for a in arms}
     rsss = {a: [] for a in arms}
     checks = {}
+    failed = {}  # arm -> how one of its runs failed: no ratio is computed for it
     problems = []
     last_trace_dir = None
     trace_info = []
@@ -386,6 +387,8 @@ def measure(tools, name, script, size, threads, reps, workdir):
                 env = tools.traced_env(tdir, hooks=(arm == "nogilrace"))
             r = run(base_cmd, env=env)
             if r.rc != 0 or r.timed_out:
+                failed.setdefault(arm, f"exit {r.rc}" + (" (SIGSEGV)" if r.rc in (139, -11) else "")
+                                  + (" (timeout)" if r.timed_out else ""))
                 problems.append(f"{arm} exit {r.rc}{' (timeout)' if r.timed_out else ''}: {error_line(r.err)}")
             walls[arm].append(r.wall)
             rsss[arm].append(r.rss_kb)
@@ -411,6 +414,9 @@ def measure(tools, name, script, size, threads, reps, workdir):
     u = res["untraced"]
     for arm in arms[1:]:
         a = res[arm]
+        if arm in failed:
+            a["failed"] = failed[arm]  # a crashed run's time says nothing about the cost
+            continue
         a["ratio"] = a["wall_s"]["median"] / u["wall_s"]["median"]
         a["rss_ratio"] = a["rss_kb"]["median"] / u["rss_kb"]["median"]
     if tools.preload_status is not None and threads == 16:
@@ -648,6 +654,11 @@ def floors(results, big, tools):
         if rss:
             out.append({"issue": 4, "what": "worst peak RSS ratio, all workloads", "value": max(rss),
                         "floor": f"<= {FLOOR_RSS}x", "verdict": verdict(max(rss) <= FLOOR_RSS)})
+        crashed = [f"{r['workload']} x{r['threads']} ({r['nogilrace']['failed']})" for r in results
+                   if r.get("nogilrace", {}).get("failed")]
+        if crashed:
+            out.append({"issue": 4, "what": "traced runs that failed (no ratio)", "value": None,
+                        "floor": "the program unharmed", "verdict": "FAILED: " + ", ".join(crashed)})
     else:
         out.append({"issue": 4, "what": "slowdown floors", "value": None, "floor": "", "verdict": tools.nogilrace_status})
     for r in results:
@@ -772,7 +783,7 @@ def markdown(doc):
         ng = r.get("nogilrace", {})
         an = ng.get("analyzer", {})
         row = [r["workload"], str(r["threads"]), f"{r['untraced']['wall_s']['median']:.2f}",
-               fmt_x(ng.get("ratio")) if "ratio" in ng else "n/a", fmt_x(ng.get("rss_ratio")),
+               fmt_x(ng.get("ratio")) if "ratio" in ng else ng.get("failed", "n/a"), fmt_x(ng.get("rss_ratio")),
                fmt_n(ng.get("events")), f"{ng['bytes_per_event']:.1f}" if ng.get("bytes_per_event") else "-",
                fmt_n(an.get("events_per_s"))]
         for a in alts:
@@ -809,7 +820,7 @@ def print_report(doc):
         ng = r.get("nogilrace", {})
         an = ng.get("analyzer", {})
         row = [r["workload"], r["threads"], fmt_s(r["untraced"]["wall_s"]),
-               fmt_s(ng.get("wall_s")) if "wall_s" in ng else "n/a",
+               ng["failed"] if ng.get("failed") else fmt_s(ng.get("wall_s")) if "wall_s" in ng else "n/a",
                fmt_x(ng.get("ratio")), fmt_x(ng.get("rss_ratio")), fmt_n(ng.get("events")),
                f"{ng['bytes_per_event']:.1f}" if ng.get("bytes_per_event") else "-",
                f"{an['wall_s']:.2f}" if an.get("events_per_s") else "-", fmt_n(an.get("events_per_s"))]
@@ -840,11 +851,12 @@ def print_report(doc):
         for a, e in r.get("alternatives", {}).items():
             if e.get("status"):
                 notes.append(f"! {a} on {r['workload']} x{r['threads']}: {e['status']}")
-    hooks_rows = [r for r in doc["workloads"] if "ratio" in r.get("hooks_off", {})]
+    hooks_rows = [r for r in doc["workloads"] if "wall_s" in r.get("hooks_off", {})]
     if hooks_rows:
         print()
         print(table([[r["workload"], r["threads"], fmt_s(r["untraced"]["wall_s"]), fmt_s(r["hooks_off"]["wall_s"]),
-                      fmt_x(r["hooks_off"]["ratio"]), fmt_x(r["hooks_off"]["rss_ratio"])] for r in hooks_rows],
+                      fmt_x(r["hooks_off"].get("ratio")) if "ratio" in r["hooks_off"] else r["hooks_off"]["failed"],
+                      fmt_x(r["hooks_off"].get("rss_ratio"))] for r in hooks_rows],
                     ["NOGILRACE_HOOKS=0", "thr", "untraced s", "pthread-only s", "ratio", "RSS x"]))
     print()
     print("alternatives:")
@@ -865,7 +877,7 @@ def print_report(doc):
     print(table([[f"#{f['issue']}", f["what"],
                   "-" if f["value"] is None else (fmt_n(f["value"]) + ("B" if "RSS on" in f["what"] else "/s")
                                                   if f["value"] > 1000 else fmt_x(f["value"])),
-                  f["floor"], f["verdict"][:70]] for f in doc["floors"]],
+                  f["floor"], f["verdict"][:100]] for f in doc["floors"]],
                 ["issue", "floor check (information, never fails)", "measured", "floor", "verdict"],
                 left=(0, 1, 3, 4)))
     if notes:
