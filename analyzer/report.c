@@ -13,10 +13,7 @@
 #include "inputs.h"
 #include "output.h"
 #include "util.h"
-#if __has_include("suppress.h")
 #include "suppress.h"
-#define HAVE_SUPPRESS 1
-#endif
 
 #define NGR_VERSION_STR "0.1.0"
 #define RACES_FOUND 66
@@ -172,21 +169,15 @@ int ngr_cmd_report(int argc, char **argv)
         fprintf(stderr, "nogilrace: report: no trace files given (or the directories hold no *.ngrtrace)\n");
         rc = 2;
     }
-#ifdef HAVE_SUPPRESS
+    /* always a set: without a file it still honours `# nogilrace: ignore` comments */
     struct ngr_suppressions *sup = NULL;
-    if (rc == 0 && supp) {
+    if (rc == 0) {
         sup = ngr_suppress_load(supp, err, sizeof err);
         if (!sup) {
             fprintf(stderr, "nogilrace: %s\n", err);
             rc = 2;
         }
     }
-#else
-    if (rc == 0 && supp) {
-        fprintf(stderr, "nogilrace: report: --suppressions is not built in yet (analyzer-out's suppress.c)\n");
-        rc = 2;
-    }
-#endif
     if (rc != 0) {
         ngr_inputs_free(&in);
         return rc;
@@ -196,25 +187,13 @@ int ngr_cmd_report(int argc, char **argv)
     struct ngr_analysis_opts ao = {.progress = true};
     if (ngr_analyze_files(in.paths, in.n, &rep, &ao, err, sizeof err) != 0) {
         fprintf(stderr, "nogilrace: %s\n", err);
+        ngr_suppress_free(sup);
         ngr_report_free(&rep);
         ngr_inputs_free(&in);
         return 2;
     }
-#ifdef HAVE_SUPPRESS
-    if (sup) {
-        size_t k = 0;
-        for (size_t i = 0; i < rep.nfindings; i++) {
-            if (ngr_suppress_match(sup, &rep.findings[i])) {
-                ngr_finding_free(&rep.findings[i]);
-                rep.suppressed++;
-            } else {
-                rep.findings[k++] = rep.findings[i];
-            }
-        }
-        rep.nfindings = k;
-        ngr_suppress_free(sup);
-    }
-#endif
+    ngr_suppress_apply(sup, &rep);
+    ngr_suppress_free(sup);
     struct ngr_output_opts oo = {.tool_version = NGR_VERSION_STR};
     int werr = 0;
     if (fmt == FMT_JSON)

@@ -5,6 +5,7 @@
 #define NGR_TEST_ANALYSIS_FIXTURE_H
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 /* variables and objects every scenario can use */
 enum { X = 1, Y = 2, D = 3, L1 = 0x100, L2 = 0x200, Q = 0x300, EV = 0x400 };
 
-static struct ngr_tg *fx_new(void)
+static inline struct ngr_tg *fx_new(void)
 {
     struct ngr_tg *g = ngr_tg_new(4096);
     ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5", "python app.py");
@@ -35,7 +36,7 @@ static struct ngr_tg *fx_new(void)
 }
 
 /* main (1) begins and starts threads 2 and 3 (each begins right after its spawn) */
-static void fx_start2(struct ngr_tg *g)
+static inline void fx_start2(struct ngr_tg *g)
 {
     ngr_tg_thread(g, 1, NGR_THR_BEGIN, 0, 0);
     ngr_tg_thread(g, 1, NGR_THR_SPAWN, 2, 0);
@@ -45,7 +46,7 @@ static void fx_start2(struct ngr_tg *g)
 }
 
 /* threads 2 and 3 end, main joins them and ends; the END record */
-static void fx_finish2(struct ngr_tg *g)
+static inline void fx_finish2(struct ngr_tg *g)
 {
     ngr_tg_thread(g, 2, NGR_THR_END, 0, 0);
     ngr_tg_thread(g, 3, NGR_THR_END, 0, 0);
@@ -56,13 +57,13 @@ static void fx_finish2(struct ngr_tg *g)
 }
 
 /* a stack of one frame app.py:line in fn */
-static uint32_t fx_at(struct ngr_tg *g, const char *fn, uint32_t line)
+static inline uint32_t fx_at(struct ngr_tg *g, const char *fn, uint32_t line)
 {
     return ngr_tg_stack1(g, "app.py", fn, line);
 }
 
 /* Analyses the trace g describes (and frees g). */
-static struct ngr_report fx_analyse(struct ngr_tg *g)
+static inline struct ngr_report fx_analyse(struct ngr_tg *g)
 {
     unsigned char *buf;
     size_t len;
@@ -80,7 +81,7 @@ static struct ngr_report fx_analyse(struct ngr_tg *g)
     return rep;
 }
 
-static const struct ngr_finding *fx_find(const struct ngr_report *r, enum ngr_finding_kind kind, const char *var)
+static inline const struct ngr_finding *fx_find(const struct ngr_report *r, enum ngr_finding_kind kind, const char *var)
 {
     for (size_t i = 0; i < r->nfindings; i++)
         if (r->findings[i].kind == kind && strcmp(r->findings[i].variable, var) == 0)
@@ -89,7 +90,7 @@ static const struct ngr_finding *fx_find(const struct ngr_report *r, enum ngr_fi
 }
 
 /* "kind var, kind var, ..." for failure messages */
-static const char *fx_list(const struct ngr_report *r)
+static inline const char *fx_list(const struct ngr_report *r)
 {
     static char buf[2048];
     size_t n = 0;
@@ -101,7 +102,7 @@ static const char *fx_list(const struct ngr_report *r)
 }
 
 /* One read-modify-write of var (`x += 1` at line) in its own frame, optionally under lock. */
-static void fx_rmw(struct ngr_tg *g, uint32_t thread, uint32_t var, uint64_t key, uint64_t frame, uint32_t stack,
+static inline void fx_rmw(struct ngr_tg *g, uint32_t thread, uint32_t var, uint64_t key, uint64_t frame, uint32_t stack,
                    uint64_t lock)
 {
     if (lock)
