@@ -80,6 +80,11 @@ static bool internal_file(PyObject *filename)
 
 void ngr_sync_define_created(PyObject *obj, unsigned sobj_kind, const char *what)
 {
+    ngr_sync_define_created_id(ngr_sync_id(obj), sobj_kind, what);
+}
+
+void ngr_sync_define_created_id(uint64_t id, unsigned sobj_kind, const char *what)
+{
     if (!ngr_tracing())
         return;
     PyObject *exc = PyErr_GetRaisedException();
@@ -109,7 +114,7 @@ void ngr_sync_define_created(PyObject *obj, unsigned sobj_kind, const char *what
         f = back;
     }
     Py_XDECREF(f);
-    ngr_define_sync_obj(ngr_sync_id(obj), sobj_kind, ngr_intern_string(name, strlen(name)));
+    ngr_define_sync_obj(id, sobj_kind, ngr_intern_string(name, strlen(name)));
     PyErr_SetRaisedException(exc);
 }
 
@@ -130,8 +135,8 @@ void ngr_sync_name_hint(PyObject *obj, const char *qualified_name)
     unsigned kind = c_kind(obj);
     if (!kind)
         kind = ngr_sync_py_kind(obj);
-    if (kind)
-        ngr_define_sync_obj(ngr_sync_id(obj), kind,
+    if (kind)   /* C objects created while tracing have table ids; the others their address */
+        ngr_define_sync_obj(ngr_sync_ids_get(obj), kind,
                             ngr_intern_string(qualified_name, strlen(qualified_name)));
 }
 
@@ -146,36 +151,36 @@ static bool in_cond_wait(void)
 static PyObject *wrap_allocate_lock(PyObject *mod, PyObject *unused)
 {
     PyObject *r = real_allocate_lock(mod, unused);
-    if (r && !in_cond_wait())       /* waiter locks are never named: they become SEND/RECV */
-        ngr_sync_define_created(r, NGR_SOBJ_LOCK, "lock");
+    if (r && ngr_tracing() && !in_cond_wait())  /* waiter locks: no name, they become SEND/RECV */
+        ngr_sync_define_created_id(ngr_sync_ids_new(r), NGR_SOBJ_LOCK, "lock");
     return r;
 }
 
 static PyObject *wrap_lock_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     PyObject *r = real_lock_new(type, args, kw);
-    if (r)
-        ngr_sync_define_created(r, NGR_SOBJ_LOCK, "lock");
+    if (r && ngr_tracing())
+        ngr_sync_define_created_id(ngr_sync_ids_new(r), NGR_SOBJ_LOCK, "lock");
     return r;
 }
 
 static PyObject *wrap_rlock_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     PyObject *r = real_rlock_new(type, args, kw);
-    if (r)
-        ngr_sync_define_created(r, NGR_SOBJ_RLOCK, "RLock");
+    if (r && ngr_tracing())
+        ngr_sync_define_created_id(ngr_sync_ids_new(r), NGR_SOBJ_RLOCK, "RLock");
     return r;
 }
 
 static void wrap_lock_dealloc(PyObject *self)
 {
-    ngr_sync_emit(NGR_SYNC_FREE, self, 0);
+    ngr_sync_emit_id(NGR_SYNC_FREE, ngr_sync_ids_drop(self), 0);
     real_lock_dealloc(self);
 }
 
 static void wrap_rlock_dealloc(PyObject *self)
 {
-    ngr_sync_emit(NGR_SYNC_FREE, self, 0);
+    ngr_sync_emit_id(NGR_SYNC_FREE, ngr_sync_ids_drop(self), 0);
     real_rlock_dealloc(self);
 }
 
@@ -189,7 +194,7 @@ static PyObject *wrap_lock_acquire(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *r = real_lock_acquire(self, args, kw);
     if (!in_cond_wait()) {
         if (r == Py_True)
-            ngr_sync_emit(NGR_SYNC_ACQUIRE, self, 0);
+            ngr_sync_emit_id(NGR_SYNC_ACQUIRE, ngr_sync_ids_get(self), 0);
         return r;
     }
     if (pending_waiter != self) {
@@ -219,7 +224,7 @@ static void before_lock_release(PyObject *self)
     }
     PyObject *locked = real_lock_locked(self, NULL);
     if (locked == Py_True)
-        ngr_sync_emit(NGR_SYNC_RELEASE, self, 0);
+        ngr_sync_emit_id(NGR_SYNC_RELEASE, ngr_sync_ids_get(self), 0);
     if (!locked)
         PyErr_Clear();
     Py_XDECREF(locked);
@@ -243,7 +248,7 @@ static PyObject *wrap_rlock_acquire(PyObject *self, PyObject *args, PyObject *kw
 {
     PyObject *r = real_rlock_acquire(self, args, kw);
     if (r == Py_True)
-        ngr_sync_emit(NGR_SYNC_ACQUIRE, self, 0);
+        ngr_sync_emit_id(NGR_SYNC_ACQUIRE, ngr_sync_ids_get(self), 0);
     return r;
 }
 
@@ -259,14 +264,14 @@ static bool rlock_owned(PyObject *self)
 static PyObject *wrap_rlock_release(PyObject *self, PyObject *unused)
 {
     if (ngr_tracing() && rlock_owned(self))
-        ngr_sync_emit(NGR_SYNC_RELEASE, self, 0);
+        ngr_sync_emit_id(NGR_SYNC_RELEASE, ngr_sync_ids_get(self), 0);
     return real_rlock_release(self, unused);
 }
 
 static PyObject *wrap_rlock_exit(PyObject *self, PyObject *args)
 {
     if (ngr_tracing() && rlock_owned(self))
-        ngr_sync_emit(NGR_SYNC_RELEASE, self, 0);
+        ngr_sync_emit_id(NGR_SYNC_RELEASE, ngr_sync_ids_get(self), 0);
     return real_rlock_exit(self, args);
 }
 
@@ -280,7 +285,7 @@ static PyObject *wrap_rlock_release_save(PyObject *self, PyObject *unused)
             PyErr_Clear();
         Py_XDECREF(n);
         if (depth > 0)
-            ngr_sync_emit(NGR_SYNC_RELEASE_ALL, self, (uint32_t)depth);
+            ngr_sync_emit_id(NGR_SYNC_RELEASE_ALL, ngr_sync_ids_get(self), (uint32_t)depth);
     }
     return real_rlock_release_save(self, unused);
 }
@@ -301,7 +306,7 @@ static PyObject *wrap_rlock_acquire_restore(PyObject *self, PyObject *args)
                 depth = 1;
             }
         }
-        ngr_sync_emit(NGR_SYNC_ACQUIRE_ALL, self, (uint32_t)depth);
+        ngr_sync_emit_id(NGR_SYNC_ACQUIRE_ALL, ngr_sync_ids_get(self), (uint32_t)depth);
     }
     return r;
 }
@@ -386,6 +391,8 @@ out:
 int ngr_sync_init(void)
 {
     PyErr_Clear();
+    if (ngr_sync_ids_init() < 0)
+        ngr_log(1, "sync: no id table; objects are identified by address");
     if (patch_locks() < 0) {
         ngr_log(1, "sync: _thread lock types not as expected; locks are not observed");
         PyErr_Clear();

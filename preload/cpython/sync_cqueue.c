@@ -14,13 +14,13 @@ static newfunc real_new;
 
 static PyObject *wrap_put(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kw)
 {
-    ngr_sync_emit(NGR_SYNC_SEND, self, 0);
+    ngr_sync_emit_id(NGR_SYNC_SEND, ngr_sync_ids_get(self), 0);
     return real_put(self, args, n, kw);
 }
 
 static PyObject *wrap_put_nowait(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kw)
 {
-    ngr_sync_emit(NGR_SYNC_SEND, self, 0);
+    ngr_sync_emit_id(NGR_SYNC_SEND, ngr_sync_ids_get(self), 0);
     return real_put_nowait(self, args, n, kw);
 }
 
@@ -29,7 +29,7 @@ static PyObject *wrap_get(PyObject *self, PyTypeObject *cls, PyObject *const *ar
 {
     PyObject *r = real_get(self, cls, args, n, kw);
     if (r)
-        ngr_sync_emit(NGR_SYNC_RECV, self, 0);
+        ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(self), 0);
     return r;
 }
 
@@ -38,21 +38,21 @@ static PyObject *wrap_get_nowait(PyObject *self, PyTypeObject *cls, PyObject *co
 {
     PyObject *r = real_get_nowait(self, cls, args, n, kw);
     if (r)
-        ngr_sync_emit(NGR_SYNC_RECV, self, 0);
+        ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(self), 0);
     return r;
 }
 
 static PyObject *wrap_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     PyObject *r = real_new(type, args, kw);
-    if (r)
-        ngr_sync_define_created(r, NGR_SOBJ_QUEUE, "SimpleQueue");
+    if (r && ngr_tracing())
+        ngr_sync_define_created_id(ngr_sync_ids_new(r), NGR_SOBJ_QUEUE, "SimpleQueue");
     return r;
 }
 
 static void wrap_dealloc(PyObject *self)
 {
-    ngr_sync_emit(NGR_SYNC_FREE, self, 0);
+    ngr_sync_emit_id(NGR_SYNC_FREE, ngr_sync_ids_drop(self), 0);
     real_dealloc(self);
 }
 

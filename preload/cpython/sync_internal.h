@@ -22,6 +22,23 @@
 
 static inline uint64_t ngr_sync_id(const void *obj) { return (uint64_t)(uintptr_t)obj; }
 
+/* ---- ids of C objects with creation/dealloc hooks (sync_ids.c) ------------------------------ */
+
+NGR_SYNC_HIDDEN int ngr_sync_ids_init(void);
+/* A fresh id for an object just created (remembered until ngr_sync_ids_drop). */
+NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_new(const void *obj);
+/* Its id: the one ngr_sync_ids_new gave, else the address. */
+NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_get(const void *obj);
+/* Its id, forgotten (from tp_dealloc). */
+NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_drop(const void *obj);
+
+/* Emit with an explicit id (C objects: ngr_sync_ids_get). */
+static inline void ngr_sync_emit_id(unsigned kind, uint64_t id, uint32_t count)
+{
+    if (ngr_tracing())
+        ngr_emit_sync(kind, id, count, kind == NGR_SYNC_FREE ? 0 : ngr_py_stack_id());
+}
+
 /* The Python stack of a sync event: the same interned stacks as accesses (hooks-access's
  * pystack.h).  FREE carries none: it happens wherever the last reference goes. */
 static inline void ngr_sync_emit(unsigned kind, const void *obj, uint32_t count)
@@ -37,6 +54,8 @@ static inline void ngr_sync_emit(unsigned kind, const void *obj, uint32_t count)
  * the innermost Python frame outside the stdlib threading/queue/futures modules.  No Python code
  * runs; a Python exception is never left set. */
 NGR_SYNC_HIDDEN void ngr_sync_define_created(PyObject *obj, unsigned sobj_kind, const char *what);
+/* The same for an explicit id. */
+NGR_SYNC_HIDDEN void ngr_sync_define_created_id(uint64_t id, unsigned sobj_kind, const char *what);
 
 /* ---- frames (sync_frame.c, version-specific) ----------------------------------------------- */
 

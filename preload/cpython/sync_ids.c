@@ -1,0 +1,98 @@
+/* sync_ids.c — ids for the C synchronisation objects (_thread.lock, _thread.RLock,
+ * _queue.SimpleQueue) that stay unique when an address is reused.
+ *
+ * Names (SYNC_OBJ records) live in the metadata stream with no order relative to events, and the
+ * last definition of an id wins; with id = address, a short-lived lock would be shown under the
+ * name of whatever object later took its address.  So an object created while tracing gets
+ * id = address | generation << 48 (user-space addresses fit in 47 bits), remembered in a
+ * lock-free open-addressing table from its tp_new to its tp_dealloc.  Objects created before
+ * tracing started, or when the table is crowded, keep id = address.
+ *
+ * Concurrency: an entry is inserted by the creating thread before the object is shared and removed
+ * by its deallocator after the last use, so an entry's key never changes while others look it up;
+ * removal leaves a tombstone (never an empty slot), so a probe never stops early.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "sync_internal.h"
+
+#define SLOTS (1u << 20)
+#define PROBES 64
+#define TOMB ((uintptr_t)1)
+
+struct slot {
+    _Atomic uintptr_t key;
+    uint64_t id;
+};
+
+static struct slot *table;          /* mmap'ed: untouched pages cost nothing */
+static _Atomic uint64_t generation;
+
+int ngr_sync_ids_init(void)
+{
+    void *p = mmap(NULL, SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    table = p;
+    return 0;
+}
+
+static inline uint32_t slot_of(uintptr_t a)
+{
+    uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 40) & (SLOTS - 1);
+}
+
+uint64_t ngr_sync_ids_new(const void *obj)
+{
+    uintptr_t a = (uintptr_t)obj;
+    if (!table || (a >> 48))
+        return a;
+    uint64_t gen = (atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed) & 0x7fff) + 1;
+    uint64_t id = (uint64_t)a | gen << 48;
+    uint32_t s = slot_of(a);
+    for (unsigned i = 0; i < PROBES; i++, s = (s + 1) & (SLOTS - 1)) {
+        uintptr_t k = atomic_load_explicit(&table[s].key, memory_order_acquire);
+        if (k != 0 && k != TOMB)
+            continue;
+        table[s].id = id;           /* written before the key publishes it */
+        if (atomic_compare_exchange_strong_explicit(&table[s].key, &k, a, memory_order_release,
+                                                    memory_order_relaxed))
+            return id;
+    }
+    return a;                       /* crowded: the plain address */
+}
+
+static struct slot *find(uintptr_t a)
+{
+    if (!table)
+        return NULL;
+    uint32_t s = slot_of(a);
+    for (unsigned i = 0; i < PROBES; i++, s = (s + 1) & (SLOTS - 1)) {
+        uintptr_t k = atomic_load_explicit(&table[s].key, memory_order_acquire);
+        if (k == a)
+            return &table[s];
+        if (k == 0)
+            return NULL;
+    }
+    return NULL;
+}
+
+uint64_t ngr_sync_ids_get(const void *obj)
+{
+    struct slot *s = find((uintptr_t)obj);
+    return s ? s->id : (uint64_t)(uintptr_t)obj;
+}
+
+uint64_t ngr_sync_ids_drop(const void *obj)
+{
+    struct slot *s = find((uintptr_t)obj);
+    if (!s)
+        return (uint64_t)(uintptr_t)obj;
+    uint64_t id = s->id;
+    atomic_store_explicit(&s->key, TOMB, memory_order_release);
+    return id;
+}
