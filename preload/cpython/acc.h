@@ -83,6 +83,8 @@ NGR_HIDDEN uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t 
 /* A namespace dict is going away: forget its module name (its address may be reused). */
 NGR_HIDDEN void ngr_vars_forget_ns(PyObject *ns);
 NGR_HIDDEN void ngr_vars_untrack(PyObject *obj);
+/* The tracked object whose __dict__ `dict` is (borrowed, not owned), NULL if none. */
+NGR_HIDDEN PyObject *ngr_vars_dict_owner(PyObject *dict);
 /* var_id of a tracked object (its type must still match), 0 if obj is not tracked. */
 NGR_HIDDEN uint32_t ngr_vars_tracked(PyObject *obj);
 /* Display name of a tracked var (for attribute names under it); NULL if unknown. */

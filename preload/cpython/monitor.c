@@ -74,11 +74,24 @@ static bool code_like(PyObject *v)
            Py_IS_TYPE(v, &PyProperty_Type);
 }
 
+/* An item of a tracked object's __dict__ is that object's attribute. */
+static uint32_t dict_attr_var(PyObject *dict, PyObject *key)
+{
+    if (!PyDict_Check(dict) || !key || !PyUnicode_CheckExact(key))
+        return 0;
+    PyObject *owner = ngr_vars_dict_owner(dict);
+    return owner ? ngr_vars_attr(owner, key) : 0;
+}
+
 static bool emit_item(ngr_vframe *f, int off, unsigned kind, PyObject *container, PyObject *key)
 {
     uint32_t var = ngr_vars_tracked(container);
-    if (!var)
-        return false;
+    if (!var) {
+        uint32_t av = dict_attr_var(container, key);
+        if (av)
+            ngr_acc_emit(f, off, (kind & ~NGR_ACC_FLAG_ATOMIC) == NGR_ACC_CONTAINS ? NGR_ACC_READ : kind & ~NGR_ACC_FLAG_ATOMIC, av, 0);
+        return av != 0;
+    }
     uint64_t k = key && keyed_container(container) ? ngr_vars_key(key) : 0;
     ngr_acc_emit(f, off, kind, var, k);
     return true;
@@ -130,8 +143,20 @@ static void on_method_call(ngr_vframe *f, int off, PyObject *recv, const char *m
                            PyObject *const *args, int nargs)
 {
     uint32_t var = ngr_vars_tracked(recv);
-    if (!var)
+    if (!var) {
+        /* cache = obj.__dict__; cache.get(name) / cache.setdefault(name, v) ... */
+        if (!PyDict_Check(recv) || nargs < 1)
+            return;
+        for (const struct method_kind *t = dict_methods; t->name; t++) {
+            if (t->key_arg != 0 || strcmp(t->name, meth) != 0)
+                continue;
+            uint32_t av = dict_attr_var(recv, args[0]);
+            if (av)
+                ngr_acc_emit(f, off, t->kind == NGR_ACC_CONTAINS ? NGR_ACC_READ : t->kind, av, 0);
+            return;
+        }
         return;
+    }
     const struct method_kind *t = PyDict_Check(recv) ? dict_methods
                                   : PyAnySet_Check(recv) ? set_methods : seq_methods;
     for (; t->name; t++) {

@@ -312,6 +312,8 @@ static bool trackable(PyObject *obj)
     return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
 }
 
+static PyObject *instance_dict(PyObject *obj);
+
 bool ngr_vars_track(PyObject *obj, const char *name)
 {
     if (!obj || !name || !trackable(obj))
@@ -338,7 +340,36 @@ bool ngr_vars_track(PyObject *obj, const char *name)
     if (!s || !atomic_load_explicit(&s->val, memory_order_relaxed))
         map_put_locked(&tracked_map, k1, k2, id);
     ngr_spin_unlock(&tracked_map.lock);
+    if (kind == NGR_VAR_OBJ_ATTR) {
+        /* Its __dict__ (materialised now, before other threads use it through us): code that
+         * works on the dict directly — functools.cached_property, vars(obj)[k], __dict__.update —
+         * touches the same attributes, reported as app.OBJ.<key>. */
+        PyObject *d = instance_dict(obj);
+        if (d) {
+            ngr_spin_lock(&tracked_map.lock);
+            map_put_locked(&tracked_map, (uint64_t)(uintptr_t)d, 1, (uint64_t)(uintptr_t)obj);
+            ngr_spin_unlock(&tracked_map.lock);
+            Py_DECREF(d);
+        }
+    }
     return true;
+}
+
+/* The __dict__ of an object of a user class, created if needed (PyObject_GenericGetDict runs no
+ * Python code); new reference, NULL if the object has none. */
+static PyObject *instance_dict(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+        !((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || tp->tp_dictoffset > 0))
+        return NULL;
+    PyObject *d = PyObject_GenericGetDict(obj, NULL);
+    if (!d || !PyDict_Check(d)) {
+        PyErr_Clear();
+        Py_XDECREF(d);
+        return NULL;
+    }
+    return d;
 }
 
 void ngr_vars_untrack(PyObject *obj)
@@ -346,8 +377,22 @@ void ngr_vars_untrack(PyObject *obj)
     if (!obj)
         return;
     struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
-    if (s)
+    if (s && atomic_load_explicit(&s->val, memory_order_acquire)) {
         atomic_store_explicit(&s->val, 0, memory_order_release);
+        PyObject *d = instance_dict(obj);
+        if (d) {
+            struct slot *ds = map_find(&tracked_map, (uint64_t)(uintptr_t)d, 1);
+            if (ds)
+                atomic_store_explicit(&ds->val, 0, memory_order_release);
+            Py_DECREF(d);
+        }
+    }
+}
+
+PyObject *ngr_vars_dict_owner(PyObject *dict)
+{
+    struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)dict, 1);
+    return s ? (PyObject *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_acquire) : NULL;
 }
 
 uint32_t ngr_vars_tracked(PyObject *obj)
