@@ -77,6 +77,58 @@ for run in range(3):
     begun = {e[0] for e in t.thread_events("begin")}
     check(len(spawned) >= 16, "16 threads at least: %d" % len(spawned))
     check(begun <= spawned | {1}, "every BEGIN belongs to a spawned thread")
+    # The analyzer reads the same killed trace, with the same events.
+    an = os.environ.get("NGR_ANALYZER", "")
+    if os.access(an, os.X_OK):
+        dj = subprocess.run([an, "dump", "--json", ts[0]], capture_output=True, text=True)
+        check(dj.returncode == 0, "dump --json exit %d: %s" % (dj.returncode, dj.stderr[-300:]))
+        n = dj.stdout.count('"type":"sync"')
+        check(n == len(syncs), "dump --json sees %d sync records, the reader %d" % (n, len(syncs)))
     print("ok: killed after %.2fs: %d sync records, %d threads, %d sealed + %d open chunks"
           % (delay, len(syncs), len(begun), t.sealed, t.unsealed))
+# ---- the same with the CPython hooks: access records cut off mid-stream ---------------------
+PYPROG = r'''
+import threading
+counter = 0
+cache = {}
+lock = threading.Lock()
+def worker(i):
+    global counter
+    while True:
+        counter += 1
+        cache[i] = counter
+        with lock:
+            counter += 1
+for i in range(16):
+    threading.Thread(target=worker, args=(i,), daemon=True).start()
+print("started", flush=True)
+threading.Event().wait()
+'''
+hooks = os.path.join(os.environ["NGR_BUILD"], "nogilrace-cp313t.so")
+nm = subprocess.run(["nm", "-D", "--defined-only", hooks], capture_output=True, text=True)
+if "ngr_hooks_init" in nm.stdout:
+    d = os.path.join(TMP, "kill-hooks")
+    os.makedirs(d)
+    p = subprocess.Popen([PY, "-c", PYPROG], env=env_for(d), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if line != "started\n":
+        p.kill()
+        check(False, "hooks program did not start: %r %r" % (line, p.communicate()[1]))
+    delay = rng.uniform(0.2, 1.0)
+    time.sleep(delay)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    t = read_trace(traces_in(d)[0])
+    acc = t.of("access")
+    check(len(acc) > 1000 and not t.finished, "hooks: %d accesses" % len(acc))
+    an = os.environ.get("NGR_ANALYZER", "")
+    if os.access(an, os.X_OK):
+        dj = subprocess.run([an, "dump", "--json", traces_in(d)[0]], capture_output=True, text=True)
+        check(dj.returncode == 0, "hooks: dump exit %d: %s" % (dj.returncode, dj.stderr[-300:]))
+        n = dj.stdout.count('"type":"access"')
+        check(n == len(acc), "hooks: dump sees %d accesses, the reader %d" % (n, len(acc)))
+    print("ok: with CPython hooks, killed after %.2fs: %d accesses" % (delay, len(acc)))
+else:
+    print("note: no real hooks library in this build; access records not exercised")
 print("sigkill: ok")
