@@ -88,13 +88,13 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The set of locks in th->held acquired at or before serial `mark` (all when mark is max). */
-static uint32_t lset_of_held(struct lsets *L, const struct ngr_thread *th, uint64_t mark)
+static uint32_t lset_of_held(struct lsets *L, const struct ngr_held *held, size_t nheld, uint64_t mark)
 {
     uint64_t tmp[64];
     size_t n = 0;
-    for (size_t i = 0; i < th->nheld && n < 64; i++)
-        if (th->held[i].serial <= mark)
-            tmp[n++] = th->held[i].obj;
+    for (size_t i = 0; i < nheld && n < 64; i++)
+        if (held[i].serial <= mark)
+            tmp[n++] = held[i].obj;
     if (n > 1) {
         qsort(tmp, n, sizeof *tmp, cmp_u64);
         size_t k = 1;
@@ -332,12 +332,21 @@ static uint32_t cur_lset(struct an *a, uint32_t tix)
     struct athr *T = &a->th[tix];
     const struct ngr_thread *th = &a->r.threads[tix];
     if (!T->lset_valid || T->lver != th->lock_version) {
-        T->lset = lset_of_held(&a->L, th, UINT64_MAX);
+        T->lset = lset_of_held(&a->L, th->held, th->nheld, UINT64_MAX);
         T->lver = th->lock_version;
         T->lset_valid = true;
     }
     return T->lset;
 }
+
+/* The thread's lock state when the access was read from the trace (the replay applies a sync
+ * record's effect as soon as it returns it, so batched accesses carry their own copy). */
+struct actx {
+    uint32_t lset;
+    uint64_t mark;                 /* replay serial: locks acquired later have larger serials */
+    const struct ngr_held *held;
+    size_t nheld;
+};
 
 /* Every recorded access of v by another thread happens-before the current access of tix. */
 static bool ordered_after_all(const struct an *a, const struct var *v, uint32_t tix)
@@ -428,7 +437,7 @@ static void check_same_site_read(struct an *a, uint32_t vix, const struct acc *w
         candidate(a, w->cls, vix, w, true, rd, true);
 }
 
-static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix)
+static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, const struct actx *x)
 {
     struct var *v = &a->vars[vix];
     uint32_t tix = ev->tix;
@@ -451,8 +460,8 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix)
         if (s->hb && s->clk > a->th[tix].vc[s->tix])
             v->lost_reads = true;
     }
-    *s = (struct rslot){.tix = tix, .clk = a->th[tix].vc[tix], .stack = ev->stack_id, .lset = cur_lset(a, tix),
-                        .frame = ev->frame_id, .mark = a->r.serial, .kind = (uint8_t)ev->kind,
+    *s = (struct rslot){.tix = tix, .clk = a->th[tix].vc[tix], .stack = ev->stack_id, .lset = x->lset,
+                        .frame = ev->frame_id, .mark = x->mark, .kind = (uint8_t)ev->kind,
                         .atomic = ev->atomic, .hb = true, .open = true, .checked = checked};
     if (v->watch) {
         bool created;
@@ -480,13 +489,12 @@ static void check_pair(struct an *a, uint32_t vix, const struct acc *prev, const
         candidate(a, NGR_FK_UNPROTECTED_WRITE, vix, prev, false, cur, observed);
 }
 
-static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
+static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, const struct actx *x)
 {
     struct var *v = &a->vars[vix];
     uint32_t tix = ev->tix;
-    const struct ngr_thread *th = &a->r.threads[tix];
     bool owned = ordered_after_all(a, v, tix);
-    struct acc cur = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = cur_lset(a, tix), .stack = ev->stack_id,
+    struct acc cur = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = x->lset, .stack = ev->stack_id,
                       .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic,
                       .frame = ev->frame_id};
     cur.pset = cur.lset;
@@ -500,7 +508,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
             cur.rkind = s->kind;
             cur.ratomic = s->atomic;
             cur.rlset = s->lset;
-            cur.pset = lset_of_held(&a->L, th, s->mark);
+            cur.pset = lset_of_held(&a->L, x->held, x->nheld, s->mark);
             if (s->kind == NGR_ACC_CONTAINS || s->checked)
                 cur.cls = NGR_FK_CHECK_THEN_ACT;
             else if (!cur.pset && !lset_disjoint(&a->L, s->lset, cur.lset))
@@ -567,7 +575,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix)
     v->lost_reads = false;
 }
 
-static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix)
+static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, const struct actx *x)
 {
     struct var *v = &a->vars[vix];
     uint32_t tix = ev->tix;
@@ -579,7 +587,7 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix)
         return;
     s->open = false;
     struct acc it = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = s->lset,
-                     .pset = lset_of_held(&a->L, &a->r.threads[tix], s->mark), .stack = s->stack,
+                     .pset = lset_of_held(&a->L, x->held, x->nheld, s->mark), .stack = s->stack,
                      .kind = NGR_ACC_ITER_BEGIN, .frame = s->frame};
     struct base_state *b = base_of(a, vix);
     for (unsigned i = 0; i < b->nkw; i++) {
@@ -593,22 +601,21 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix)
     b->has_it = true;
 }
 
-static void on_access(struct an *a, const struct ngr_event *ev)
+static void on_access(struct an *a, const struct ngr_event *ev, uint32_t vix, const struct actx *x)
 {
-    uint32_t vix = var_lookup(a, ev->var_id, ev->key_id);
     switch (ev->kind) {
     case NGR_ACC_READ:
     case NGR_ACC_CONTAINS:
     case NGR_ACC_ITER_BEGIN:
-        on_read(a, ev, vix);
+        on_read(a, ev, vix, x);
         break;
     case NGR_ACC_ITER_END:
-        on_iter_end(a, ev, vix);
+        on_iter_end(a, ev, vix, x);
         break;
     case NGR_ACC_WRITE:
     case NGR_ACC_DELETE:
     case NGR_ACC_CLEAR:
-        on_write(a, ev, vix);
+        on_write(a, ev, vix, x);
         break;
     default:
         break;
@@ -914,6 +921,36 @@ static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t ev
 
 /* ---- driver ------------------------------------------------------------------------------------------ */
 
+/* Accesses are handled in small batches so that the variable table's slots and records can be
+ * prefetched: on a large trace nearly every access misses the cache twice otherwise (slot, then
+ * record), and that, not the algorithm, bounds the speed. */
+#define BATCH 16
+#define PEND_HELD 6
+struct pend {
+    struct ngr_event ev;
+    struct actx x;
+    uint32_t vix;
+    struct ngr_held held[PEND_HELD];
+};
+
+static void run_batch(struct an *a, struct pend *b, size_t n)
+{
+    if (!n)
+        return;
+    if ((a->nvars + n + 1) * 2 > a->vslot_cap)
+        vslots_rehash(a); /* keep the slots prefetched below where they are */
+    for (size_t i = 0; i < n; i++) {
+        b[i].vix = var_lookup(a, b[i].ev.var_id, b[i].ev.key_id);
+        const char *v = (const char *)&a->vars[b[i].vix];
+        __builtin_prefetch(v);
+        __builtin_prefetch(v + 64);
+        __builtin_prefetch(v + 128);
+        __builtin_prefetch(v + 192);
+    }
+    for (size_t i = 0; i < n; i++)
+        on_access(a, &b[i].ev, b[i].vix, &b[i].x);
+}
+
 void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o)
 {
     struct an *a = ngr_xcalloc(1, sizeof *a);
@@ -929,18 +966,46 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     bool progress = o && o->progress && isatty(2);
     struct ngr_event ev;
     uint64_t next_report = 1u << 22;
+    struct pend *batch = ngr_xcalloc(BATCH, sizeof *batch);
+    size_t nb = 0;
     while (ngr_replay_next(&a->r, &ev)) {
-        if (ev.op == NGR_OP_ACCESS)
-            on_access(a, &ev);
-        else if (ev.op == NGR_OP_SYNC)
-            on_sync(a, &ev);
-        else
-            on_thread(a, &ev);
+        if (ev.op == NGR_OP_ACCESS) {
+            const struct ngr_thread *th = &a->r.threads[ev.tix];
+            if (th->nheld <= PEND_HELD) {
+                struct pend *p = &batch[nb++];
+                p->ev = ev;
+                p->x.lset = cur_lset(a, ev.tix);
+                p->x.mark = a->r.serial;
+                p->x.nheld = th->nheld;
+                memcpy(p->held, th->held, th->nheld * sizeof *th->held);
+                p->x.held = p->held;
+                if (a->vslot_cap)
+                    __builtin_prefetch(&a->vslots[var_hash(ev.var_id, ev.key_id) & (a->vslot_cap - 1)]);
+                if (nb == BATCH) {
+                    run_batch(a, batch, nb);
+                    nb = 0;
+                }
+            } else { /* many locks held: no copy, run now while the replay state is this access's */
+                run_batch(a, batch, nb);
+                nb = 0;
+                struct actx x = {cur_lset(a, ev.tix), a->r.serial, th->held, th->nheld};
+                on_access(a, &ev, var_lookup(a, ev.var_id, ev.key_id), &x);
+            }
+        } else {
+            run_batch(a, batch, nb);
+            nb = 0;
+            if (ev.op == NGR_OP_SYNC)
+                on_sync(a, &ev);
+            else
+                on_thread(a, &ev);
+        }
         if (progress && a->r.events >= next_report) {
             next_report += 1u << 22;
             fprintf(stderr, "\rnogilrace: %s: %" PRIu64 "M events analysed", t->path, a->r.events >> 20);
         }
     }
+    run_batch(a, batch, nb);
+    free(batch);
     if (progress && a->r.events >= (1u << 22))
         fputs("\r\033[K", stderr);
     if (a->dropped_cands)
