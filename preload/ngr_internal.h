@@ -65,6 +65,8 @@ struct ngr_trace {
     _Atomic int state;          /* enum ngr_state */
     _Atomic bool stopped;       /* ngr_stop(): no more events, file still finished at exit */
     int fd;
+    dev_t dev;                  /* identity of the trace file behind fd */
+    ino_t ino;
     pid_t pid;                  /* the process that owns this trace (fork/vfork detection) */
     uint32_t chunk_size, header_size;
     struct ngr_file_header *hdr;

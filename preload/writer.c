@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,12 @@ int ngr_trace_open(const struct ngr_trace_params *p)
     int fd = open(ngr_g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno;
+    /* Out of the way of the program's own descriptors (some code expects the low ones free). */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 700);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
     ngr_g.header_size = NGR_HEADER_SIZE;
     ngr_g.chunk_size = NGR_CHUNK_SIZE_DEFAULT;
     int err = 0;
@@ -125,6 +132,11 @@ int ngr_trace_open(const struct ngr_trace_params *p)
     atomic_thread_fence(memory_order_release);
     memcpy(hdr->magic, NGR_TRACE_MAGIC, 8);
 
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        ngr_g.dev = st.st_dev;
+        ngr_g.ino = st.st_ino;
+    }
     ngr_g.fd = fd;
     ngr_g.hdr = hdr;
     ngr_g.pid = pid;
@@ -179,6 +191,14 @@ void ngr_trace_disable(int err, const char *what)
 
 /* ---- chunks --------------------------------------------------------------------------------- */
 
+/* The program may close our descriptor (closerange, daemonisation) and open something else
+ * under the same number: never extend or punch a file that is not our trace. */
+static bool fd_is_ours(void)
+{
+    struct stat st;
+    return fstat(ngr_g.fd, &st) == 0 && st.st_dev == ngr_g.dev && st.st_ino == ngr_g.ino;
+}
+
 static off_t chunk_offset_of(const struct ngr_stream *s)
 {
     return s->chunk_index == UINT64_MAX
@@ -203,7 +223,7 @@ static void chunk_drop(struct ngr_stream *s)
     uintptr_t used = ((uintptr_t)((unsigned char *)s->pos - s->base) + 4095) & ~(uintptr_t)4095;
     if (used < ngr_g.chunk_size) {
         off_t off = chunk_offset_of(s);
-        if (off >= 0)
+        if (off >= 0 && fd_is_ours())
             fallocate(ngr_g.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off + (off_t)used,
                       (off_t)(ngr_g.chunk_size - used));
     }
@@ -215,6 +235,10 @@ static void chunk_drop(struct ngr_stream *s)
 /* Hands stream s a fresh chunk.  Called by the stream's owner (holding s->lock). */
 static bool chunk_take(struct ngr_stream *s)
 {
+    if (!fd_is_ours()) {
+        ngr_trace_disable(EBADF, "the program closed the trace file");
+        return false;
+    }
     uint64_t idx = atomic_fetch_add(&ngr_g.next_chunk, 1);
     off_t off = (off_t)ngr_g.header_size + (off_t)idx * ngr_g.chunk_size;
     if (fallocate(ngr_g.fd, 0, off, ngr_g.chunk_size) != 0) {
@@ -434,10 +458,15 @@ static void finish_locked(uint32_t extra_flags, int prev_state)
     __atomic_or_fetch(&ngr_g.hdr->flags, NGR_HDR_FINISHED | extra_flags, __ATOMIC_RELEASE);
 }
 
+static _Atomic bool finishing;
+
 void ngr_trace_finish(uint32_t extra_flags)
 {
     int st = atomic_load(&ngr_g.state);
     if ((st != NGR_ACTIVE && st != NGR_DISABLED) || !ngr_g.hdr || getpid() != ngr_g.pid)
+        return;
+    /* exit in one thread, exec in another: one of them finishes. */
+    if (atomic_exchange(&finishing, true))
         return;
     /* Not for exec: if it fails, this thread carries on in the same trace. */
     if (st == NGR_ACTIVE && !ngr_t.ended && ngr_t.num && !(extra_flags & NGR_HDR_EXEC)) {
@@ -450,6 +479,7 @@ void ngr_trace_finish(uint32_t extra_flags)
     ngr_meta_lock();
     finish_locked(extra_flags, st);
     ngr_meta_unlock();
+    atomic_store(&finishing, false);
 }
 
 void ngr_trace_resume_after_exec(void)

@@ -60,6 +60,34 @@ done
 [ "$can_mount" = 1 ] && umount ro
 echo "ok: unwritable directory (read-only mount: $can_mount)"
 
+# ---- the program closes our descriptor and reuses its number: its file is never touched -------
+cat >closer.py <<'EOF'
+import os, threading
+def target(f):
+    try:
+        return os.readlink("/proc/self/fd/" + f)
+    except OSError:  # the descriptor listdir itself used
+        return ""
+fd = [int(f) for f in os.listdir("/proc/self/fd") if target(f).endswith(".ngrtrace")][0]
+os.close(fd)
+v = os.open("victim", os.O_RDWR | os.O_CREAT, 0o644)
+os.write(v, b"user data\n")
+os.dup2(v, fd)
+def spawn():
+    for _ in range(50):
+        t = threading.Thread(target=len, args=("",)); t.start(); t.join()
+ts = [threading.Thread(target=spawn) for _ in range(16)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("done")
+EOF
+mkdir t3
+LD_PRELOAD=$NGR_PRELOAD NOGILRACE_TRACE_DIR=t3 $PY closer.py >out 2>err; rc=$?
+[ "$rc" = 0 ] && [ "$(cat out)" = done ] || fail "closed fd: exit $rc, $(cat out) $(cat err)"
+[ "$(cat victim)" = "user data" ] && [ "$(stat -c %s victim)" = 10 ] ||
+    fail "the program's file was modified: size $(stat -c %s victim)"
+[ "$(wc -l <err)" -le 1 ] || fail "closed fd: more than one line: $(cat err)"
+echo "ok: a closed and reused trace descriptor ($(cat err))"
+
 # ---- disk full: a tmpfs that holds the header and a few chunks --------------------------------
 if ! { mkdir full && mount -t tmpfs -o size=1200k tmpfs full; }; then
     echo "cannot mount a tmpfs (not root?)"
