@@ -395,6 +395,9 @@ int ngr_cmd_run(int argc, char **argv)
         report_status = analyse(exe, &a, dir, a.keep_dir ? mine : NULL, n_mine, &sigs);
     }
 
+    if (a.keep_dir && n_mine > 0)
+        fprintf(stderr, "nogilrace: run: %zu trace%s kept in %s\n", n_mine, n_mine == 1 ? "" : "s",
+                dir);
     free(mine);
     free_list(now, n_now);
     free_list(before, n_before);
