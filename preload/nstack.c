@@ -76,6 +76,15 @@ uint32_t ngr_native_stack_id(void)
         return 0;
     void **f = ips + SKIP_FRAMES;
     n -= SKIP_FRAMES;
+    /* Start at the program's frame: drop the hook itself (and any other frame of ours). */
+    static void *self_base;
+    Dl_info info;
+    if (!self_base && dladdr((void *)ngr_native_stack_id, &info))
+        self_base = info.dli_fbase;
+    while (n > 1 && dladdr(f[0], &info) && info.dli_fbase == self_base) {
+        f++;
+        n--;
+    }
     uint64_t h = 0xcbf29ce484222325ull;
     for (int i = 0; i < n; i++) {
         h ^= (uint64_t)(uintptr_t)f[i];
