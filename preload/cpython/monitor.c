@@ -176,6 +176,19 @@ static void on_method_call(ngr_vframe *f, int off, PyObject *recv, const char *m
     }
 }
 
+/* __name__, __dict__, __class__ ...: interpreter bookkeeping, not program state (the dict
+ * watcher skips their writes too). */
+static bool dunder(PyObject *name)
+{
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(name, &n);
+    if (!s) {
+        PyErr_Clear();
+        return false;
+    }
+    return n > 4 && s[0] == '_' && s[1] == '_' && s[n - 1] == '_' && s[n - 2] == '_';
+}
+
 static bool is_deque_type(PyTypeObject *tp)
 {
     for (; tp; tp = tp->tp_base)
@@ -292,7 +305,7 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
     if (op == ngr_op.LOAD_GLOBAL) {
         PyObject *globals = ngr_v_frame_globals(f);
         PyObject *name = PyTuple_GetItem(co->co_names, arg >> 1);
-        if (!globals || !PyDict_CheckExact(globals) || !name) {
+        if (!globals || !PyDict_CheckExact(globals) || !name || dunder(name)) {
             ret = disable;
             goto out;
         }
@@ -329,7 +342,7 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
     } else if (op == ngr_op.LOAD_ATTR) {
         PyObject *owner = depth >= 1 ? ngr_v_frame_stack(f, depth - 1) : NULL;
         PyObject *name = PyTuple_GetItem(co->co_names, arg >> 1);
-        if (depth < 1 || !name) {
+        if (depth < 1 || !name || dunder(name)) {
             ret = disable;
             goto out;
         }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 static int watcher_id = -1;
+static PyObject *modules_dict; /* sys.modules, watched for new modules */
 
 /* The namespaces we watch: dict → (name, kind), in an open-addressing table read without locks
  * (every write to a watched dict looks here).  A namespace that is deallocated leaves a tombstone
@@ -114,6 +115,20 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
     }
     if (!key || !PyUnicode_CheckExact(key))
         return 0;
+    if (dict == modules_dict) {
+        /* A module is being imported (its body has not run yet): watch its globals from the
+         * first store on.  Anything else put in sys.modules is left alone. */
+        if (new_value && PyModule_Check(new_value) &&
+            (ev == PyDict_EVENT_ADDED || ev == PyDict_EVENT_MODIFIED)) {
+            PyObject *exc = PyErr_GetRaisedException();
+            PyObject *md = PyModule_GetDict(new_value); /* borrowed */
+            if (md)
+                ngr_watch_module_dict(md);
+            PyErr_Clear();
+            PyErr_SetRaisedException(exc);
+        }
+        return 0;
+    }
     Py_ssize_t klen;
     const char *ks = PyUnicode_AsUTF8AndSize(key, &klen);
     if (!ks || (klen > 4 && ks[0] == '_' && ks[1] == '_' && ks[klen - 1] == '_' && ks[klen - 2] == '_')) {
@@ -151,7 +166,15 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
 int ngr_watch_init(void)
 {
     watcher_id = PyDict_AddWatcher(on_dict_event);
-    return watcher_id < 0 ? (PyErr_Clear(), -1) : 0;
+    if (watcher_id < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    PyObject *mods = PyImport_GetModuleDict(); /* borrowed */
+    if (mods && PyDict_Check(mods) && PyDict_Watch(watcher_id, mods) == 0)
+        modules_dict = mods;
+    PyErr_Clear();
+    return 0;
 }
 
 /* Register dict under `name`, watch it, and note the values it already holds. */
