@@ -78,6 +78,7 @@ enum ngr_wrap_mode {
     NGR_W_RECV_TRUE = 1u << 2,  /* RECV on self after a call that returned True */
     NGR_W_NAME_INIT = 1u << 3,  /* __init__: name self after it returned ("<what created at ..>") */
     NGR_W_THREAD_BOOT = 1u << 4,/* Thread._bootstrap_inner: thread name, SEND on the handle at end */
+    NGR_W_THREAD_RENAME = 1u << 5, /* Thread.name setter: record the new name of the own thread */
 };
 
 NGR_SYNC_HIDDEN int ngr_sync_py_init(void);
@@ -106,6 +107,10 @@ NGR_SYNC_HIDDEN int ngr_threads_init(void);
 /* Thread._bootstrap_inner entry / exit, in the new thread. */
 NGR_SYNC_HIDDEN void ngr_threads_boot_begin(PyObject *thread);
 NGR_SYNC_HIDDEN void ngr_threads_boot_end(PyObject *thread);
+/* Thread.name was set on `thread`: re-record the name if it is the calling thread's Thread. */
+NGR_SYNC_HIDDEN void ngr_threads_renamed(PyObject *thread);
+/* threading was imported: remember its main Thread object (when called on thread 1). */
+NGR_SYNC_HIDDEN void ngr_threads_set_main(PyObject *main_thread);
 
 NGR_SYNC_HIDDEN int ngr_gil_init(void);
 /* A module landed in sys.modules: if it is an extension that keeps the GIL on, note it. */

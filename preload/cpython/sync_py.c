@@ -73,6 +73,8 @@ static PyObject *wrap_vectorcall(PyObject *self, PyObject *const *args, size_t n
         ngr_sync_define_created(obj, w->kind, w->what);
     if (w->mode & NGR_W_THREAD_BOOT)
         ngr_threads_boot_end(obj);
+    if (r && (w->mode & NGR_W_THREAD_RENAME))
+        ngr_threads_renamed(obj);
     Py_DECREF(obj);
     return r;
 }
@@ -208,6 +210,48 @@ static PyObject *func_code(PyObject *cls, const char *name)
     return code;
 }
 
+static PyObject *new_wrapper(PyObject *orig, unsigned mode)
+{
+    wrapobj *w = PyObject_New(wrapobj, wrap_type);
+    if (!w)
+        return NULL;
+    w->vectorcall = wrap_vectorcall;
+    w->orig = Py_NewRef(orig);
+    w->mode = mode;
+    w->kind = 0;
+    w->what = NULL;
+    return (PyObject *)w;
+}
+
+/* Thread.name is a property: replace it by property(fget, wrapped fset, fdel, doc). */
+static void wrap_name_setter(PyObject *thread_cls)
+{
+    PyObject *prop = PyObject_GetAttrString(thread_cls, "name");
+    PyObject *fget = NULL, *fset = NULL, *fdel = NULL, *doc = NULL, *w = NULL, *np = NULL;
+    if (!prop || !PyObject_TypeCheck(prop, &PyProperty_Type))
+        goto out;
+    fget = PyObject_GetAttrString(prop, "fget");
+    fset = PyObject_GetAttrString(prop, "fset");
+    fdel = PyObject_GetAttrString(prop, "fdel");
+    doc = PyObject_GetAttrString(prop, "__doc__");
+    if (!fget || !fset || !fdel || !doc || !PyFunction_Check(fset))
+        goto out;
+    w = new_wrapper(fset, NGR_W_THREAD_RENAME);
+    np = w ? PyObject_CallFunctionObjArgs((PyObject *)&PyProperty_Type, fget, w, fdel, doc, NULL)
+           : NULL;
+    if (np && PyObject_SetAttrString(thread_cls, "name", np) < 0)
+        ngr_log(1, "sync: could not wrap Thread.name");
+out:
+    PyErr_Clear();
+    Py_XDECREF(np);
+    Py_XDECREF(w);
+    Py_XDECREF(doc);
+    Py_XDECREF(fdel);
+    Py_XDECREF(fset);
+    Py_XDECREF(fget);
+    Py_XDECREF(prop);
+}
+
 static void patch_threading(PyObject *m)
 {
     PyObject *cond = module_class(m, "Condition"), *event = module_class(m, "Event");
@@ -240,8 +284,15 @@ static void patch_threading(PyObject *m)
         ngr_sync_wrap_method(barrier, "wait", NGR_W_SEND_PRE | NGR_W_RECV_OK, 0, NULL);
         remember_class(barrier, NGR_SOBJ_BARRIER);
     }
-    if (thread)
+    if (thread) {
         ngr_sync_wrap_method(thread, "_bootstrap_inner", NGR_W_THREAD_BOOT, 0, NULL);
+        wrap_name_setter(thread);
+    }
+    PyObject *d = PyModule_GetDict(m), *main_thread = NULL;
+    if (d && PyDict_GetItemStringRef(d, "_main_thread", &main_thread) > 0)
+        ngr_threads_set_main(main_thread);
+    Py_XDECREF(main_thread);        /* the module keeps it */
+    PyErr_Clear();
 }
 
 static void patch_queue(PyObject *m)

@@ -2,7 +2,9 @@
  *
  * Names: Thread._bootstrap_inner is wrapped (sync_py.c); at its start, in the new thread, the
  * Thread's `_name` is read from its instance dict (no user code: no property, no __getattr__) and
- * recorded for ngr_thread_num().  The main thread is named "MainThread" at init.
+ * recorded for ngr_thread_num().  The main thread is named "MainThread" at init.  Renames
+ * (`Thread.name = ...`, setName) through the wrapped property setter are recorded when a thread
+ * renames itself; renaming another running thread is not seen.
  *
  * Join: pthread_join (the shim's THREAD JOIN) happens only for the first joiner of a thread, so
  * the last thing a thread's _bootstrap_inner does is SEND on its _thread._ThreadHandle, and a
@@ -15,6 +17,9 @@
 #include "sync_internal.h"
 
 static PyCFunction real_handle_join, real_handle_is_done;
+
+/* The threading.Thread object this thread runs (borrowed: valid while the thread runs it). */
+static __thread PyObject *own_thread;
 
 /* New reference to the instance-dict item `attr` of obj, NULL if absent; no exception left. */
 static PyObject *dict_item(PyObject *obj, const char *attr)
@@ -29,6 +34,7 @@ static PyObject *dict_item(PyObject *obj, const char *attr)
 
 void ngr_threads_boot_begin(PyObject *thread)
 {
+    own_thread = thread;
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *name = dict_item(thread, "_name");
     Py_ssize_t len = 0;
@@ -40,8 +46,21 @@ void ngr_threads_boot_begin(PyObject *thread)
     PyErr_SetRaisedException(exc);
 }
 
+void ngr_threads_renamed(PyObject *thread)
+{
+    if (thread == own_thread)
+        ngr_threads_boot_begin(thread);
+}
+
+void ngr_threads_set_main(PyObject *main_thread)
+{
+    if (ngr_thread_num() == 1)
+        own_thread = main_thread;   /* _main_thread lives as long as threading */
+}
+
 void ngr_threads_boot_end(PyObject *thread)
 {
+    own_thread = NULL;
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *handle = dict_item(thread, "_handle");
     if (handle && handle != Py_None && ngr_tracing()) {
