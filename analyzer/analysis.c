@@ -164,6 +164,7 @@ struct athr {
     uint64_t lver;
     uint32_t lset;
     bool lset_valid, ended;
+    bool spawned;          /* began after its SPAWN: spawn_vc consumed */
 };
 
 struct an {
@@ -697,13 +698,17 @@ static void on_thread(struct an *a, const struct ngr_event *ev)
     int o = ev->other ? ngr_replay_thread_index(&a->r, ev->other) : -1;
     switch (ev->kind) {
     case NGR_THR_SPAWN:
-        if (o >= 0 && !a->th[o].spawn_vc)
+        if (o >= 0 && !a->th[o].spawn_vc && !a->th[o].spawned)
             a->th[o].spawn_vc = vc_copy(T->vc, a->n, NULL);
         T->vc[ev->tix]++;
         break;
     case NGR_THR_BEGIN:
-        if (T->spawn_vc)
+        if (T->spawn_vc) {
             vc_join(T->vc, T->spawn_vc, a->n);
+            free(T->spawn_vc); /* many short threads: keep memory to one clock each */
+            T->spawn_vc = NULL;
+            T->spawned = true;
+        }
         else if (o >= 0)
             vc_join(T->vc, a->th[o].vc, a->n); /* BEGIN before the parent's SPAWN: its clock now */
         break;
