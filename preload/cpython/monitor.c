@@ -293,12 +293,14 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
     ngr_vframe *f = ngr_v_current_frame();
     if (!f || ngr_v_frame_code(f) != co)
         return Py_NewRef(Py_None);
-    int op = ci->op[unit], arg = ci->arg[unit], depth = ci->depth[unit];
-    PyObject *exc = PyErr_GetRaisedException();
-    PyObject *ret = Py_None;
     /* The first instruction after a for loop (behind END_FOR, POP_TOP) ends its iteration span;
      * it stays instrumented whatever it is. */
     bool loop_exit = unit >= 2 && ci->op[unit - 2] == ngr_op.END_FOR && ci->op[unit - 1] == ngr_op.POP_TOP;
+    /* EXTENDED_ARG prefixes report on their own (switched off below, as any other opcode we do
+     * not handle); the instruction after them reports with its full argument. */
+    int op = ci->op[unit], arg = ci->arg[unit], depth = ci->depth[unit];
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *ret = Py_None;
     if (loop_exit)
         iter_close(f, off);
 
