@@ -132,6 +132,9 @@ void ngr_sync_name_hint(PyObject *obj, const char *qualified_name)
 {
     if (!obj || !qualified_name || !ngr_tracing())
         return;
+    /* Fast exit for ints, strs, dicts, functions...: every sync type here is a heap type. */
+    if (!(Py_TYPE(obj)->tp_flags & Py_TPFLAGS_HEAPTYPE) || PyType_Check(obj))
+        return;
     unsigned kind = c_kind(obj);
     if (!kind)
         kind = ngr_sync_py_kind(obj);
