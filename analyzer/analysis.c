@@ -117,7 +117,6 @@ struct acc {
     uint32_t stack, nstack, rstack; /* rstack: the opening read's stack; 0 = no window */
     uint8_t kind, rkind, cls;       /* cls: finding kind of the window */
     bool atomic, ratomic, window;
-    uint64_t frame;
 };
 
 struct rslot {
@@ -471,8 +470,7 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, cons
     for (unsigned i = 0; i < v->nw; i++) {
         if (v->w[i].window && v->w[i].tix != tix) {
             struct acc rd = {.tix = tix, .clk = s->clk, .lset = s->lset, .stack = ev->stack_id,
-                             .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic,
-                             .frame = ev->frame_id};
+                             .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic};
             check_same_site_read(a, vix, &v->w[i], &rd);
         }
     }
@@ -496,8 +494,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, con
     uint32_t tix = ev->tix;
     bool owned = ordered_after_all(a, v, tix);
     struct acc cur = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = x->lset, .stack = ev->stack_id,
-                      .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic,
-                      .frame = ev->frame_id};
+                      .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic};
     cur.pset = cur.lset;
     for (unsigned i = 0; i < NSLOT; i++) {
         struct rslot *s = &v->r[i];
@@ -538,7 +535,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, con
             if (!o->hb || o->tix == tix)
                 continue;
             struct acc rd = {.tix = o->tix, .clk = o->clk, .lset = o->lset, .stack = o->stack, .kind = o->kind,
-                             .atomic = o->atomic, .frame = o->frame};
+                             .atomic = o->atomic};
             /* symmetric to check_same_site_read: the read is the earlier access here */
             if (unordered(a, &rd, tix) && lset_disjoint(&a->L, cur.pset, rd.lset)) {
                 uint32_t loc = top_loc(a, cur.rstack);
@@ -589,7 +586,7 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, 
     s->open = false;
     struct acc it = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = s->lset,
                      .pset = lset_of_held(&a->L, x->held, x->nheld, s->mark), .stack = s->stack,
-                     .kind = NGR_ACC_ITER_BEGIN, .frame = s->frame};
+                     .kind = NGR_ACC_ITER_BEGIN};
     struct base_state *b = base_of(a, vix);
     for (unsigned i = 0; i < b->nkw; i++) {
         const struct acc *w = &b->kw[i];
