@@ -49,8 +49,8 @@ static void *thread_start(void *p)
     if (ngr_on()) {
         int saved = errno;
         ngr_t.depth++;
+        pthread_setspecific(end_key, (void *)1); /* first: END even if cancelled right away */
         ngr_thread_begin(si.num, si.parent);
-        pthread_setspecific(end_key, (void *)1);
         ngr_t.depth--;
         errno = saved;
     }

@@ -192,11 +192,14 @@ void ngr_log(int level, const char *fmt, ...)
     line[n++] = '\n';
     /* One write() per line: lines from several processes do not interleave mid-line. */
     size_t off = 0;
+    int cancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     while (off < n) {
         ssize_t w = write(2, line + off, n - off);
         if (w <= 0)
             break;
         off += (size_t)w;
     }
+    pthread_setcancelstate(cancel, NULL);
     errno = saved;
 }

@@ -218,6 +218,8 @@ static void chunk_seal(struct ngr_stream *s)
 
 static void chunk_drop(struct ngr_stream *s)
 {
+    int old;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
     /* Give the unused, page-aligned tail back to the filesystem: a short-lived thread must not
      * cost a whole chunk of disk.  The hole reads as zeros, which is the end of the data. */
     uintptr_t used = ((uintptr_t)((unsigned char *)s->pos - s->base) + 4095) & ~(uintptr_t)4095;
@@ -230,10 +232,24 @@ static void chunk_drop(struct ngr_stream *s)
     munmap(s->base, ngr_g.chunk_size);
     s->base = NULL;
     s->pos = s->end = NULL;
+    pthread_setcancelstate(old, NULL);
 }
 
-/* Hands stream s a fresh chunk.  Called by the stream's owner (holding s->lock). */
+static bool chunk_take_uncancellable(struct ngr_stream *s);
+
+/* Hands stream s a fresh chunk.  Called by the stream's owner (holding s->lock).  fallocate and
+ * friends are cancellation points: a thread cancelled in here would leave its stream (or the
+ * metadata lock) held for good, so cancellation waits until we are out. */
 static bool chunk_take(struct ngr_stream *s)
+{
+    int old;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    bool ok = chunk_take_uncancellable(s);
+    pthread_setcancelstate(old, NULL);
+    return ok;
+}
+
+static bool chunk_take_uncancellable(struct ngr_stream *s)
 {
     if (!fd_is_ours()) {
         ngr_trace_disable(EBADF, "the program closed the trace file");

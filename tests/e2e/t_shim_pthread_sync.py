@@ -19,6 +19,7 @@ with open(src, "w") as f:
     f.write(r'''
 #include <pthread.h>
 #include <semaphore.h>
+#include <unistd.h>
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
@@ -34,6 +35,15 @@ long native_work(int n) {
     return counter;
 }
 void native_post(void) { pthread_mutex_lock(&m); ready = 1; pthread_cond_signal(&c); pthread_mutex_unlock(&m); sem_post(&s); }
+static void *exits(void *a) { pthread_exit(a); }
+static void *waits(void *a) { for (;;) sleep(1); return a; }
+int native_threads(void) {
+    pthread_t a, b;
+    pthread_create(&a, 0, exits, 0);
+    pthread_create(&b, 0, waits, 0);
+    pthread_cancel(b);
+    return pthread_join(a, 0) | pthread_join(b, 0);
+}
 void native_wait(void) { pthread_mutex_lock(&m); while (!ready) pthread_cond_wait(&c, &m); pthread_mutex_unlock(&m); sem_wait(&s); }
 ''')
 subprocess.run(["gcc", "-O1", "-shared", "-fPIC", "-pthread", "-o", lib, src], check=True)
@@ -74,6 +84,21 @@ sem_recv = [s for s in syncs if s[1] == "recv" and objs[s[2]][0] == 11]
 sem_send = [s for s in syncs if s[1] == "send" and objs[s[2]][0] == 11]
 check(len(sem_recv) == 1 and sem_send[0][3] < sem_recv[0][3], "sem_post ordered before sem_wait")
 print("ok: native pthread sync", kinds)
+
+# ---- native threads that end by pthread_exit and by cancellation ------------------------------
+d = os.path.join(TMP, "native-threads")
+os.makedirs(d)
+r = subprocess.run([PY, "-c", "import ctypes; print(ctypes.CDLL(%r).native_threads())" % lib],
+                   env=env_for(d, NOGILRACE_HOOKS=0), capture_output=True, text=True)
+check(r.returncode == 0 and r.stdout == "0\n", "native threads: %r %r" % (r.stdout, r.stderr))
+t = read_trace(traces_in(d)[0])
+spawned = [e[2] for e in t.thread_events("spawn")]
+check(len(spawned) == 2, "native threads: spawns %s" % spawned)
+ends = {e[0] for e in t.thread_events("end")}
+joins = sorted(e[2] for e in t.thread_events("join"))
+check(set(spawned) <= ends, "pthread_exit and cancellation still end the stream: %s %s" % (spawned, ends))
+check(joins == sorted(spawned), "joins name the native threads: %s" % joins)
+print("ok: pthread_exit and cancellation")
 
 # ---- the interpreter's own pthread use is left out --------------------------------------------
 PYONLY = r'''
