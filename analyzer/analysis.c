@@ -826,9 +826,10 @@ static void emit_candidates(struct an *a, struct ngr_report *rep)
         f.variable = f.key ? ngr_xasprintf("%s[%s]", f.var_name, f.key) : ngr_xstrdup(f.var_name);
         fill_access(a, &c->a[0], &f.access[0]);
         fill_access(a, &c->a[1], &f.access[1]);
-        /* stable id: kind, variable (key only when it is a plain value), the two sites sorted */
-        const struct ngr_key *kd = v->key ? ngr_trace_key_maybe(t, v->key) : NULL;
-        const char *idvar = kd && kd->kind == NGR_KEY_OTHER ? f.var_name : f.variable;
+        /* stable id: kind, variable name without its key, the two sites sorted — so a
+         * `if k not in cache: cache[k] = v` over 300 keys is one finding (the first key shown,
+         * the count summing all of them), and object-address keys never enter the id */
+        const char *idvar = f.var_name;
         char *s0 = site_of(&f, 0), *s1 = site_of(&f, 1);
         if (strcmp(s0, s1) > 0) {
             char *tmp = s0;
@@ -979,7 +980,8 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
                 p->x.lset = cur_lset(a, ev.tix);
                 p->x.mark = a->r.serial;
                 p->x.nheld = th->nheld;
-                memcpy(p->held, th->held, th->nheld * sizeof *th->held);
+                if (th->nheld) /* th->held may be NULL: memcpy from NULL is undefined even for 0 bytes */
+                    memcpy(p->held, th->held, th->nheld * sizeof *th->held);
                 p->x.held = p->held;
                 if (a->vslot_cap)
                     __builtin_prefetch(&a->vslots[var_hash(ev.var_id, ev.key_id) & (a->vslot_cap - 1)]);

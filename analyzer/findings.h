@@ -54,8 +54,11 @@ struct ngr_access_info {
 };
 
 struct ngr_finding {
-    char id[20];         /* "NGR-" + 12 hex digits: hash of kind, variable name and the two sites'
-                            file:line:function (not of ids or addresses), so stable across runs */
+    char id[20];         /* "NGR-" + 12 hex digits: hash of kind, variable name (var_name, without
+                            the key) and the two sites' file:line:function (not of ids or
+                            addresses), so stable across runs; findings on several keys of one
+                            variable at the same sites are one finding (count summed, the key of
+                            one instance shown) */
     enum ngr_finding_kind kind;
     enum ngr_severity severity;
     bool observed;       /* true: unordered by happens-before in this run; false: potential */

@@ -183,3 +183,25 @@ Test(atomicity, ids_are_stable)
     ngr_report_free(&a);
     ngr_report_free(&b);
 }
+
+/* `if k not in cache: cache[k] = v` over many keys is one finding (same kind, variable and code
+ * sites), counted over all keys, shown with one of them. */
+Test(atomicity, keys_of_one_variable_merge)
+{
+    struct ngr_tg *g = fx_new();
+    ngr_tg_key(g, 8, NGR_KEY_STR, "'user:2'");
+    uint32_t c = fx_at(g, "lookup", 20), w = fx_at(g, "lookup", 21);
+    fx_start2(g);
+    for (uint64_t k = 7; k <= 8; k++)
+        for (uint32_t t = 2; t <= 3; t++) {
+            ngr_tg_access(g, t, NGR_ACC_CONTAINS | NGR_ACC_FLAG_ATOMIC, D, k, t << 4 | k, c);
+            ngr_tg_access(g, t, NGR_ACC_WRITE | NGR_ACC_FLAG_ATOMIC, D, k, t << 4 | k, w);
+        }
+    fx_finish2(g);
+    R = fx_analyse(g);
+    cr_assert_eq(R.nfindings, 1, "found %s", fx_list(&R));
+    cr_expect_eq(R.findings[0].kind, NGR_FK_CHECK_THEN_ACT);
+    cr_expect_str_eq(R.findings[0].var_name, "app.cache");
+    cr_expect_not_null(R.findings[0].key);
+    cr_expect_eq(R.findings[0].count, 2);
+}
