@@ -207,7 +207,7 @@ static PyObject *wrap_lock_acquire(PyObject *self, PyObject *args, PyObject *kw)
         if (r == Py_True) {
             PyObject *cond = ngr_sync_cur_self();
             if (cond)
-                ngr_sync_emit(NGR_SYNC_RECV, cond, 0);
+                ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(cond), 0);
         }
     }
     return r;
@@ -222,7 +222,7 @@ static void before_lock_release(PyObject *self)
     if (code && ngr_sync_cur_code() == code) {
         PyObject *cond = ngr_sync_cur_self();
         if (cond)
-            ngr_sync_emit(NGR_SYNC_SEND, cond, 0);
+            ngr_sync_emit_id(NGR_SYNC_SEND, ngr_sync_ids_get(cond), 0);
         return;
     }
     PyObject *locked = real_lock_locked(self, NULL);

@@ -91,7 +91,7 @@ uint64_t ngr_sync_ids_drop(const void *obj)
 {
     struct slot *s = find((uintptr_t)obj);
     if (!s)
-        return (uint64_t)(uintptr_t)obj;
+        return 0;
     uint64_t id = s->id;
     atomic_store_explicit(&s->key, TOMB, memory_order_release);
     return id;

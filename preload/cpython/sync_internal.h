@@ -29,13 +29,15 @@ NGR_SYNC_HIDDEN int ngr_sync_ids_init(void);
 NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_new(const void *obj);
 /* Its id: the one ngr_sync_ids_new gave, else the address. */
 NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_get(const void *obj);
-/* Its id, forgotten (from tp_dealloc). */
+/* Its id, forgotten (from tp_dealloc); 0 when it had none.  Objects without a table id (created
+ * before tracing, Condition waiter locks) get no FREE: their address ids are never handed out
+ * again, since whatever is created later at that address gets a table id. */
 NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_drop(const void *obj);
 
 /* Emit with an explicit id (C objects: ngr_sync_ids_get). */
 static inline void ngr_sync_emit_id(unsigned kind, uint64_t id, uint32_t count)
 {
-    if (ngr_tracing())
+    if (id && ngr_tracing())
         ngr_emit_sync(kind, id, count, kind == NGR_SYNC_FREE ? 0 : ngr_py_stack_id());
 }
 

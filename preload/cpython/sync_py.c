@@ -46,6 +46,41 @@ static bool dict_str_equals(PyObject *obj, const char *attr, const char *value)
     return eq;
 }
 
+/* ---- ids of Python-level objects ------------------------------------------------------------
+ * A Condition/Event/Queue/Future... created while tracing gets a table id (sync_ids.c), dropped
+ * with a FREE when the object dies: a weak reference whose callback is a C function bound to the
+ * object's address (no user code runs; the classes are plain Python classes, weakref-able). */
+
+static PyObject *py_obj_died(PyObject *addr, PyObject *wr)
+{
+    void *p = PyLong_AsVoidPtr(addr);
+    if (p)
+        ngr_sync_emit_id(NGR_SYNC_FREE, ngr_sync_ids_drop(p), 0);
+    PyErr_Clear();
+    Py_DECREF(wr);                  /* the reference register_py_obj kept */
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef died_def = {"_nogilrace_sync_obj_died", py_obj_died, METH_O, NULL};
+
+static uint64_t register_py_obj(PyObject *obj)
+{
+    uint64_t id = ngr_sync_ids_get(obj);
+    if (id != ngr_sync_id(obj))
+        return id;                  /* __init__ called again: already registered */
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *addr = PyLong_FromVoidPtr(obj);
+    PyObject *cb = addr ? PyCFunction_New(&died_def, addr) : NULL;
+    PyObject *wr = cb ? PyWeakref_NewRef(obj, cb) : NULL;
+    if (wr)
+        id = ngr_sync_ids_new(obj); /* wr is kept until the callback */
+    Py_XDECREF(cb);
+    Py_XDECREF(addr);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    return id;
+}
+
 static PyObject *wrap_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
                                  PyObject *kwnames)
 {
@@ -58,19 +93,19 @@ static PyObject *wrap_vectorcall(PyObject *self, PyObject *const *args, size_t n
     if (w->mode & NGR_W_THREAD_BOOT)
         ngr_threads_boot_begin(obj);
     if (w->mode & NGR_W_SEND_PRE)
-        ngr_sync_emit(NGR_SYNC_SEND, obj, 0);
+        ngr_sync_emit_id(NGR_SYNC_SEND, ngr_sync_ids_get(obj), 0);
     PyObject *r = PyObject_Vectorcall(w->orig, args, nargsf, kwnames);
     if (r && ((w->mode & NGR_W_RECV_OK) || ((w->mode & NGR_W_RECV_TRUE) && r == Py_True)))
-        ngr_sync_emit(NGR_SYNC_RECV, obj, 0);
+        ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(obj), 0);
     if (w->mode & NGR_W_RECV_FINISHED) {
         PyObject *exc = PyErr_GetRaisedException();
         if (dict_str_equals(obj, "_state", "FINISHED"))
-            ngr_sync_emit(NGR_SYNC_RECV, obj, 0);
+            ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(obj), 0);
         PyErr_Clear();
         PyErr_SetRaisedException(exc);
     }
     if (r && (w->mode & NGR_W_NAME_INIT))
-        ngr_sync_define_created(obj, w->kind, w->what);
+        ngr_sync_define_created_id(register_py_obj(obj), w->kind, w->what);
     if (w->mode & NGR_W_THREAD_BOOT)
         ngr_threads_boot_end(obj);
     if (r && (w->mode & NGR_W_THREAD_RENAME))

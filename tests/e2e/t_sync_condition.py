@@ -46,6 +46,12 @@ try:
 except ValueError:
     print("over-release refused")
 print(shared)
+
+def short_lived():
+    ev = threading.Event()
+    ev.set()
+for _ in range(3):
+    short_lived()
 '''
 
 
@@ -100,6 +106,16 @@ def main():
         # Semaphores and Events are edges, never locks held.
         check(not [h for h in held if h in ("cond.sem", "cond.bsem", "cond.ready")],
               "%s: semaphore/event in a lockset: %s" % (label, held))
+        # Short-lived Python-level objects: each gets its own id (named after its creation site
+        # even when the address is reused) and a FREE when it dies.
+        line = PROG.splitlines().index("    ev = threading.Event()") + 1
+        name = "<Event created at cond.py:%d>" % line
+        sends = r.sync(kind="send", obj=name, thread=1)
+        frees = r.sync(kind="free", obj=name)
+        check(len(sends) == 3 and len(frees) == 3,
+              "%s: 3 sends and 3 frees of %s, got %d/%d" % (label, name, len(sends), len(frees)))
+        check(all(f["seq"] > s_["seq"] for s_, f in zip(sends, frees)),
+              "%s: each FREE after its SEND" % label)
         print("ok", label)
 
 
