@@ -55,7 +55,8 @@ struct ngr_codeinfo {
     int32_t *arg;              /* full oparg (EXTENDED_ARG folded in) per unit */
     int16_t *depth;            /* operand-stack depth before the instruction, -1 unknown */
     _Atomic uint32_t *loc;     /* location id per unit, 0 until first needed */
-    _Atomic uint64_t *cache;   /* per unit: cached (namespace tag, var_id) for LOAD_GLOBAL */
+    _Atomic(_Atomic uint64_t *) cache; /* per unit: cached (namespace tag, var_id) for LOAD_GLOBAL;
+                                          allocated on the first LOAD_GLOBAL that records */
     uint32_t file_str, func_str;
     bool wanted;               /* its module passes NOGILRACE_INCLUDE/EXCLUDE */
 };
@@ -64,6 +65,8 @@ NGR_HIDDEN int ngr_codeinfo_init(void);
 NGR_HIDDEN struct ngr_codeinfo *ngr_codeinfo_get(PyCodeObject *co);
 /* Location id of instruction `offset` (bytes) of co. */
 NGR_HIDDEN uint32_t ngr_codeinfo_location(PyCodeObject *co, struct ngr_codeinfo *ci, int offset);
+/* The LOAD_GLOBAL cache array of ci, allocated on first use; NULL without memory. */
+NGR_HIDDEN _Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci);
 
 /* ---- vars.c -------------------------------------------------------------------------------- */
 NGR_HIDDEN int ngr_vars_init(void);

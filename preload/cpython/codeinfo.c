@@ -111,8 +111,7 @@ static struct ngr_codeinfo *analyse(PyCodeObject *co)
     ci->arg = calloc((size_t)n + 1, sizeof *ci->arg);
     ci->depth = malloc(((size_t)n + 1) * sizeof *ci->depth);
     ci->loc = calloc((size_t)n + 1, sizeof *ci->loc);
-    ci->cache = calloc((size_t)n + 1, sizeof *ci->cache);
-    if (!ci->op || !ci->arg || !ci->depth || !ci->loc || !ci->cache)
+    if (!ci->op || !ci->arg || !ci->depth || !ci->loc)
         goto nomem;
     for (int i = 0; i <= n; i++)
         ci->depth[i] = -1;
@@ -194,6 +193,22 @@ struct ngr_codeinfo *ngr_codeinfo_get(PyCodeObject *co)
     }
     ngr_spin_unlock(&set_lock);
     return ci;
+}
+
+_Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci)
+{
+    _Atomic uint64_t *c = atomic_load_explicit(&ci->cache, memory_order_acquire);
+    if (c)
+        return c;
+    /* most code objects (module bodies, code run once) never need it: allocate on demand */
+    _Atomic uint64_t *fresh = calloc((size_t)ci->n_units + 1, sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    _Atomic uint64_t *expected = NULL;
+    if (atomic_compare_exchange_strong(&ci->cache, &expected, fresh))
+        return fresh;
+    free((void *)fresh);
+    return expected;
 }
 
 uint32_t ngr_codeinfo_location(PyCodeObject *co, struct ngr_codeinfo *ci, int offset)

@@ -323,7 +323,8 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             goto out;
         }
         uint64_t tag = (uint64_t)(uintptr_t)globals >> 4 & 0xffffffffu;
-        uint64_t c = atomic_load_explicit(&ci->cache[unit], memory_order_relaxed);
+        _Atomic uint64_t *cache = ngr_codeinfo_cache(ci);
+        uint64_t c = cache ? atomic_load_explicit(&cache[unit], memory_order_relaxed) : 0;
         uint32_t var = (c >> 32) == tag ? (uint32_t)c : 0;
         if (!var) {
             const char *m = ngr_vars_module_name(globals);
@@ -333,7 +334,8 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             }
             ngr_watch_module_dict(globals);
             var = ngr_vars_named(globals, name, m, NGR_VAR_GLOBAL);
-            atomic_store_explicit(&ci->cache[unit], tag << 32 | var, memory_order_relaxed);
+            if (cache)
+                atomic_store_explicit(&cache[unit], tag << 32 | var, memory_order_relaxed);
         }
         ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
         /* Module constants: once recorded, this instruction is disabled until the constant is

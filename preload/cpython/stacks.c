@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 
 #define MAX_DEPTH 64
-#define STACK_SLOTS (1u << 18)
+#define STACK_SLOTS (1u << 15)
 
 struct stack_slot {
     _Atomic uint64_t hash; /* 0 = empty */

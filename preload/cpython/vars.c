@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 
 /* ---- a lock-free map: (k1, k2) → value ------------------------------------------------------ */
-#define MAP_SLOTS (1u << 18)
+#define MAP_SLOTS (1u << 14)
 struct slot {
     _Atomic uint64_t k1; /* 0 = empty */
     _Atomic uint64_t k2;

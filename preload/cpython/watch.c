@@ -88,6 +88,17 @@ static void note_value(PyObject *dict, PyObject *key, PyObject *value, const cha
         ngr_vars_untrack((PyObject *)old);
 }
 
+/* Functions, classes, modules, builtins, methods and descriptors defined in a namespace. */
+static bool definition(PyObject *v)
+{
+    return PyFunction_Check(v) || PyType_Check(v) || PyModule_Check(v) || PyCFunction_Check(v) ||
+           PyMethod_Check(v) || Py_IS_TYPE(v, &PyStaticMethod_Type) ||
+           Py_IS_TYPE(v, &PyClassMethod_Type) || Py_IS_TYPE(v, &PyProperty_Type) ||
+           Py_IS_TYPE(v, &PyClassMethodDescr_Type) || Py_IS_TYPE(v, &PyMethodDescr_Type) ||
+           Py_IS_TYPE(v, &PyWrapperDescr_Type) || Py_IS_TYPE(v, &PyGetSetDescr_Type) ||
+           Py_IS_TYPE(v, &PyMemberDescr_Type);
+}
+
 /* Values that are neither containers, objects, classes nor locks: the common case of a write. */
 static bool plain_value(PyObject *v)
 {
@@ -141,6 +152,18 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
     const char *ns_name = ns->name;
     unsigned ns_kind = ns->kind;
     PyObject *exc = PyErr_GetRaisedException(); /* a watcher must leave the error state alone */
+    if (new_value && definition(new_value)) {
+        /* `def f`, `class C`, `import m`: code, not state (their reads are not traced either);
+         * no record, no variable — most module globals are these.  A class is still watched. */
+        if (PyType_Check(new_value))
+            ngr_watch_class((PyTypeObject *)new_value);
+        uintptr_t old = ngr_vars_held_swap(dict, key, 0);
+        if (old)
+            ngr_vars_untrack((PyObject *)old);
+        PyErr_Clear();
+        PyErr_SetRaisedException(exc);
+        return 0;
+    }
     uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind);
     ngr_vframe *f = ngr_v_current_frame();
     unsigned kind = ev == PyDict_EVENT_DELETED ? NGR_ACC_DELETE : NGR_ACC_WRITE;
