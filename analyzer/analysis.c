@@ -551,6 +551,17 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, con
     }
     /* a write to any key (or the whole container) mutates what an iteration walks */
     struct base_state *b = base_of(a, vix);
+    /* a clear of the whole container by another thread writes this key too */
+    if (cur.window && v->key) {
+        for (unsigned i = 0; i < b->nkw; i++) {
+            const struct acc *w = &b->kw[i];
+            if (w->kind == NGR_ACC_CLEAR && w->tix != tix && unordered(a, w, tix) &&
+                lset_disjoint(&a->L, cur.pset, w->lset)) {
+                candidate(a, cur.cls, vix, &cur, true, w, true);
+                break;
+            }
+        }
+    }
     if (b->has_it && b->it.tix != tix && unordered(a, &b->it, tix) && lset_disjoint(&a->L, b->it.pset, cur.lset))
         candidate(a, NGR_FK_ITERATION_DURING_MUTATION, v->base, &b->it, false, &cur, true);
     if (b->nkw && b->kw[0].tix != tix) {

@@ -205,3 +205,21 @@ Test(atomicity, keys_of_one_variable_merge)
     cr_expect_not_null(R.findings[0].key);
     cr_expect_eq(R.findings[0].count, 2);
 }
+
+/* `if k in d: del d[k]` in one thread, `d.clear()` in another: the clear writes every key. */
+Test(atomicity, clear_writes_every_key)
+{
+    struct ngr_tg *g = fx_new();
+    uint32_t c = fx_at(g, "expire", 5), w = fx_at(g, "expire", 6), cl = fx_at(g, "reset", 30);
+    fx_start2(g);
+    ngr_tg_access(g, 3, NGR_ACC_CLEAR | NGR_ACC_FLAG_ATOMIC, D, 0, 0x30, cl);
+    ngr_tg_sync(g, 3, NGR_SYNC_ACQUIRE, L2, 0, 0);
+    ngr_tg_sync(g, 3, NGR_SYNC_RELEASE, L2, 0, 0);
+    ngr_tg_access(g, 2, NGR_ACC_CONTAINS | NGR_ACC_FLAG_ATOMIC, D, 7, 0x20, c);
+    ngr_tg_access(g, 2, NGR_ACC_DELETE | NGR_ACC_FLAG_ATOMIC, D, 7, 0x20, w);
+    fx_finish2(g);
+    R = fx_analyse(g);
+    const struct ngr_finding *f = fx_find(&R, NGR_FK_CHECK_THEN_ACT, "app.cache['user:1']");
+    cr_assert_not_null(f, "found %s", fx_list(&R));
+    cr_expect_str_eq(f->access[1].op, "clear");
+}
