@@ -50,7 +50,7 @@ for run in range(3):
     if line != "started\n":
         p.kill()
         check(False, "program did not start: %r %r" % (line, p.communicate()[1]))
-    delay = rng.uniform(0.05, 1.0)
+    delay = rng.uniform(0.05, 0.6)
     time.sleep(delay)
     p.send_signal(signal.SIGKILL)
     p.wait()
@@ -115,7 +115,7 @@ if "ngr_hooks_init" in nm.stdout:
     if line != "started\n":
         p.kill()
         check(False, "hooks program did not start: %r %r" % (line, p.communicate()[1]))
-    delay = rng.uniform(0.2, 1.0)
+    delay = rng.uniform(0.1, 0.4)
     time.sleep(delay)
     p.send_signal(signal.SIGKILL)
     p.wait()
