@@ -306,6 +306,14 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
 
     if (op == ngr_op.LOAD_GLOBAL) {
         PyObject *globals = ngr_v_frame_globals(f);
+        /* Hot path: this instruction already resolved to a variable of these globals. */
+        uint64_t tag = (uint64_t)(uintptr_t)globals >> 4 & 0xffffffffu;
+        _Atomic uint64_t *cache = ngr_codeinfo_cache(ci);
+        uint64_t c = cache ? atomic_load_explicit(&cache[unit], memory_order_relaxed) : 0;
+        if (c && (c >> 32) == tag) {
+            ngr_acc_emit(f, off, NGR_ACC_READ, (uint32_t)c, 0);
+            goto out;
+        }
         PyObject *name = PyTuple_GetItem(co->co_names, arg >> 1);
         if (!globals || !PyDict_CheckExact(globals) || !name || dunder(name)) {
             ret = disable;
@@ -322,11 +330,8 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             ret = disable;
             goto out;
         }
-        uint64_t tag = (uint64_t)(uintptr_t)globals >> 4 & 0xffffffffu;
-        _Atomic uint64_t *cache = ngr_codeinfo_cache(ci);
-        uint64_t c = cache ? atomic_load_explicit(&cache[unit], memory_order_relaxed) : 0;
-        uint32_t var = (c >> 32) == tag ? (uint32_t)c : 0;
-        if (!var) {
+        uint32_t var = 0;
+        {
             const char *m = ngr_vars_module_name(globals);
             if (!m || !ngr_module_wanted(m)) {
                 ret = disable;
