@@ -63,17 +63,6 @@ const char *ngr_severity_name(enum ngr_severity s)
 
 /* ---- the document ---------------------------------------------------------------------------- */
 
-static const char *kind_id(enum ngr_finding_kind k)
-{
-    switch (k) {
-    case NGR_FK_LOST_UPDATE: return "lost-update";
-    case NGR_FK_CHECK_THEN_ACT: return "check-then-act";
-    case NGR_FK_ITERATION_DURING_MUTATION: return "iteration-during-mutation";
-    case NGR_FK_UNPROTECTED_WRITE: return "unprotected-write";
-    }
-    return "unknown";
-}
-
 static void str_array(struct ngr_jw *w, const char *key, char *const *v, size_t n)
 {
     ngr_jw_key(w, key);
@@ -111,7 +100,7 @@ static void finding_json(struct ngr_jw *w, const struct ngr_finding *f)
 {
     ngr_jw_obj_begin(w);
     ngr_jw_kstr(w, "id", f->id);
-    ngr_jw_kstr(w, "kind", kind_id(f->kind));
+    ngr_jw_kstr(w, "kind", ngr_finding_kind_name(f->kind));
     ngr_jw_kstr(w, "severity", ngr_severity_name(f->severity));
     ngr_jw_kstr(w, "variable", f->variable ? f->variable : "");
     ngr_jw_kstr(w, "var_name", f->var_name ? f->var_name : f->variable ? f->variable : "");

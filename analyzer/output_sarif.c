@@ -12,20 +12,10 @@
 
 #include "json_writer.h"
 #include "output.h"
+#include "util.h"
 
 #define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 #define BASE_ID "SRCROOT"
-
-static const char *kind_id(enum ngr_finding_kind k)
-{
-    switch (k) {
-    case NGR_FK_LOST_UPDATE: return "lost-update";
-    case NGR_FK_CHECK_THEN_ACT: return "check-then-act";
-    case NGR_FK_ITERATION_DURING_MUTATION: return "iteration-during-mutation";
-    case NGR_FK_UNPROTECTED_WRITE: return "unprotected-write";
-    }
-    return "unknown";
-}
 
 /* ---- strings --------------------------------------------------------------------------------- */
 
@@ -40,10 +30,7 @@ static void sb_putn(struct sbuf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->n + n + 1)
             cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            abort();
-        b->p = p;
+        b->p = ngr_xrealloc(b->p, cap);
         b->cap = cap;
     }
     memcpy(b->p + b->n, s, n);
@@ -254,7 +241,7 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     if (f->message && f->message[0]) {
         sb_text(&msg, f->message);
     } else {
-        sb_puts(&msg, kind_id(f->kind));
+        sb_puts(&msg, ngr_finding_kind_name(f->kind));
         sb_puts(&msg, " on ");
         sb_text(&msg, f->variable);
     }
@@ -274,7 +261,7 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     describe_access(&rel, a1);
 
     ngr_jw_obj_begin(w);
-    ngr_jw_kstr(w, "ruleId", kind_id(f->kind));
+    ngr_jw_kstr(w, "ruleId", ngr_finding_kind_name(f->kind));
     if (ngr_rule_text(f->kind))
         ngr_jw_kint(w, "ruleIndex", (int)f->kind - 1);
     ngr_jw_kstr(w, "level", ngr_severity_name(f->severity));
@@ -320,7 +307,7 @@ static void rules_json(struct ngr_jw *w)
     for (int k = NGR_FK_LOST_UPDATE; k <= NGR_FK_UNPROTECTED_WRITE; k++) {
         const struct ngr_rule_text *rt = ngr_rule_text((enum ngr_finding_kind)k);
         ngr_jw_obj_begin(w);
-        ngr_jw_kstr(w, "id", kind_id((enum ngr_finding_kind)k));
+        ngr_jw_kstr(w, "id", ngr_finding_kind_name((enum ngr_finding_kind)k));
         ngr_jw_kstr(w, "name", rt->name);
         ngr_jw_key(w, "shortDescription");
         ngr_jw_obj_begin(w);
