@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "replay.h"
@@ -935,6 +936,25 @@ static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t ev
 
 /* ---- driver ------------------------------------------------------------------------------------------ */
 
+/* Event chunks are read once: when a thread's cursor leaves one, its pages are handed back, so
+ * the resident size stays with the analysis state instead of growing with the trace.  Only for
+ * a file mapping (MAP_PRIVATE, read-only: the pages are reloaded from the file if ever touched
+ * again); never for a caller's buffer. */
+static void release_done_chunks(struct an *a, size_t *done)
+{
+    const struct ngr_trace *t = a->t;
+    long pg = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < a->r.nthreads; i++) {
+        const struct ngr_thread *th = &a->r.threads[i];
+        for (; done[i] < th->chunk && done[i] < th->s->nchunks; done[i]++) {
+            uint64_t start = th->s->chunks[done[i]].data - NGR_CHUNK_HEADER_SIZE;
+            uint64_t lo = start & ~(uint64_t)(pg - 1), hi = (start + t->chunk_size) & ~(uint64_t)(pg - 1);
+            if (start % (uint64_t)pg == 0 && hi > lo && hi <= t->size)
+                madvise((void *)(uintptr_t)(t->base + lo), hi - lo, MADV_DONTNEED);
+        }
+    }
+}
+
 /* Accesses are handled in small batches so that the variable table's slots and records can be
  * prefetched: on a large trace nearly every access misses the cache twice otherwise (slot, then
  * record), and that, not the algorithm, bounds the speed. */
@@ -981,6 +1001,8 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     struct ngr_event ev;
     uint64_t next_report = 1u << 22;
     struct pend *batch = ngr_xcalloc(BATCH, sizeof *batch);
+    uint64_t next_release = 1u << 16;
+    size_t *done = t->mapped && t->header_size % 4096 == 0 ? ngr_xcalloc(a->r.nthreads + 1, sizeof *done) : NULL;
     size_t nb = 0;
     while (ngr_replay_next(&a->r, &ev)) {
         if (ev.op == NGR_OP_ACCESS) {
@@ -1014,6 +1036,11 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
             else
                 on_thread(a, &ev);
         }
+        if (a->r.events >= next_release) {
+            next_release += 1u << 16;
+            if (done)
+                release_done_chunks(a, done);
+        }
         if (progress && a->r.events >= next_report) {
             next_report += 1u << 22;
             fprintf(stderr, "\rnogilrace: %s: %" PRIu64 "M events analysed", t->path, a->r.events >> 20);
@@ -1021,6 +1048,7 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     }
     run_batch(a, batch, nb);
     free(batch);
+    free(done);
     if (progress && a->r.events >= (1u << 22))
         fputs("\r\033[K", stderr);
     if (a->dropped_cands)
