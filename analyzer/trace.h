@@ -86,6 +86,10 @@ struct ngr_trace {
     size_t nwarnings, warnings_dropped;
 };
 
+/* True by default.  The fuzz target turns it off so that mutated sealed chunks reach the record
+ * checks instead of all failing on their CRC; everything else is checked either way. */
+extern bool ngr_trace_check_crc;
+
 /* Opens and checks path.  0 on success; -1 with a one-line message in err (no trailing newline)
  * when the file cannot be read or is corrupt.  Also accepts an in-memory buffer: see
  * ngr_trace_open_mem(). */
