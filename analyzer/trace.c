@@ -143,6 +143,16 @@ static int cmp_stream(const void *a, const void *b)
     return x->stream < y->stream ? -1 : x->stream > y->stream;
 }
 
+/* The CRC and framing pass pages the whole file in; event chunks are read again only when the
+ * replay reaches them, so give their pages back now (a read-only file mapping: dropping pages
+ * costs a re-read from the page cache, never data).  Keeps peak RSS near the metadata's size. */
+static void drop_pages(const struct ngr_trace *t, uint64_t off, uint64_t len)
+{
+    uint64_t start = (off + 4095) & ~(uint64_t)4095, end = (off + len) & ~(uint64_t)4095;
+    if (start < end)
+        madvise((void *)(t->base + start), end - start, MADV_DONTNEED);
+}
+
 static int index_chunks(struct ctx *c)
 {
     struct ngr_trace *t = c->t;
@@ -200,6 +210,8 @@ static int index_chunks(struct ctx *c)
             unsealed++;
         if (end > t->read_upto)
             t->read_upto = end;
+        if (t->mapped && stream != 0)
+            drop_pages(t, off, avail);
         if (end == data && !sealed)
             continue; /* nothing in it */
         struct ngr_stream_idx *s = stream_get(t, &smap, stream);
@@ -223,6 +235,8 @@ static int index_chunks(struct ctx *c)
         if (s->stream == 0)
             t->meta = s;
     }
+    if ((t->size - t->header_size) % t->chunk_size)
+        truncated_chunks++; /* cut inside the zero tail of the last chunk: still a cut file */
     if (truncated_chunks)
         warn(t, "trace truncated at byte %zu (not a whole number of chunks); read up to the last complete record", t->size);
     /* One warning per file for a crash or SIGKILL: unsealed chunks, or no clean end recorded. */
@@ -327,10 +341,11 @@ static int load_metadata(struct ctx *c)
 
 /* ---- open / close ------------------------------------------------------------------------------ */
 
-int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, size_t size,
-                       char *err, size_t errlen)
+static int open_buf(struct ngr_trace *t, const char *name, const void *buf, size_t size, bool mapped,
+                    char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
+    t->mapped = mapped;
     t->path = ngr_xstrdup(name);
     t->base = buf;
     t->size = size;
@@ -361,6 +376,12 @@ int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, s
     return 0;
 }
 
+int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, size_t size,
+                       char *err, size_t errlen)
+{
+    return open_buf(t, name, buf, size, false, err, errlen);
+}
+
 int ngr_trace_open(struct ngr_trace *t, const char *path, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
@@ -389,9 +410,7 @@ int ngr_trace_open(struct ngr_trace *t, const char *path, char *err, size_t errl
         madvise(p, size, MADV_SEQUENTIAL);
     }
     close(fd);
-    int r = ngr_trace_open_mem(t, path, p, size, err, errlen);
-    t->mapped = size != 0; /* ngr_trace_close unmaps */
-    return r;
+    return open_buf(t, path, p, size, size != 0, err, errlen); /* ngr_trace_close unmaps */
 }
 
 void ngr_trace_close(struct ngr_trace *t)
