@@ -1,8 +1,9 @@
 /* output_sarif.c — `report --format=sarif`: a SARIF 2.1.0 log that GitHub code scanning accepts.
  *
  * One rule per finding kind (tool.driver.rules, ruleIndex = kind - 1).  A result's location is
- * the source line of its first access (the innermost frame with a real file), the other access
- * is a related location linked from the message, and both Python stacks go in result.stacks.
+ * the source line of its first access (the innermost frame with a real file; the second access
+ * when only it has one), the other access is a related location linked from the message, and
+ * both Python stacks go in result.stacks, in the finding's order.
  * Files under base_dir get relative URIs with uriBaseId "SRCROOT" (declared in
  * originalUriBaseIds), others absolute file:// URIs.  partialFingerprints carry the finding's
  * stable id, so code scanning tracks an alert across runs even when lines move. */
@@ -236,7 +237,13 @@ static void stack_json(struct ngr_jw *w, const struct ngr_access_info *a, const 
 
 static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const char *base)
 {
+    /* The result sits on the first access, or on the other one when only that one has a source
+     * line: code scanning needs a physical location to show an alert on a file. */
     const struct ngr_access_info *a0 = &f->access[0], *a1 = &f->access[1];
+    if (!site(a0) && site(a1)) {
+        a0 = &f->access[1];
+        a1 = &f->access[0];
+    }
     struct sbuf msg = {0}, rel = {0};
     if (f->message && f->message[0]) {
         sb_text(&msg, f->message);
@@ -279,8 +286,8 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     ngr_jw_arr_end(w);
     ngr_jw_key(w, "stacks");
     ngr_jw_arr_begin(w);
-    stack_json(w, a0, base);
-    stack_json(w, a1, base);
+    stack_json(w, &f->access[0], base);
+    stack_json(w, &f->access[1], base);
     ngr_jw_arr_end(w);
     ngr_jw_key(w, "partialFingerprints");
     ngr_jw_obj_begin(w);

@@ -151,6 +151,21 @@ Test(output_sarif, frozen_frames_are_skipped_and_no_frame_is_logical)
     cr_expect_eq(mj_num(res, "stacks.0.frames.2.location.physicalLocation.region.startLine"), 9);
 }
 
+Test(output_sarif, result_moves_to_the_access_that_has_a_line)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-eeeeeeeeeee1", NGR_FK_UNPROTECTED_WRITE, true, "app.x", NULL, 1);
+    struct fx_frame a[] = {{"<frozen runpy>", 5, "_run_code"}};
+    struct fx_frame b[] = {{"/src/app.py", 33, "worker"}};
+    fx_access(f, 0, "write", 1, "MainThread", NULL, 0, a, 1);
+    fx_access(f, 1, "write", 2, "w", NULL, 0, b, 1);
+    const struct mj *res = mj_at(render("/src"), "runs.0.results.0");
+    cr_expect_eq(mj_num(res, "locations.0.physicalLocation.region.startLine"), 33);
+    cr_expect_str_eq(mj_str(res, "relatedLocations.0.logicalLocations.0.kind"), "variable");
+    const char *msg = mj_str(res, "message.text");
+    cr_expect(msg && strstr(msg, "This access: write by thread 2 (w)"), "%s", msg);
+    cr_expect_str_eq(mj_str(res, "stacks.0.frames.0.location.message.text"), "<frozen runpy>", "stacks keep their order");
+}
+
 Test(output_sarif, brackets_in_text_are_escaped)
 {
     two_sites("NGR-ffffffffffff", NGR_FK_CHECK_THEN_ACT, true, "/src/a.py", 1, "/src/a.py", 2);
