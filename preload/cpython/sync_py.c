@@ -198,25 +198,35 @@ int ngr_sync_wrap_method(PyObject *cls, const char *name, unsigned mode, unsigne
 /* ---- classes and their kinds (for name hints) ---------------------------------------------- */
 
 #define MAX_CLASSES 16
-static struct { PyObject *cls; unsigned kind; } classes[MAX_CLASSES];
+static struct { _Atomic(PyObject *) cls; unsigned kind; } classes[MAX_CLASSES];
 static _Atomic int n_classes;
 
+static _Atomic int n_claimed;
+
+/* Modules may finish importing in two threads at once: claim a slot, fill it, then publish it
+ * (readers skip slots whose class is not there yet). */
 static void remember_class(PyObject *cls, unsigned kind)
 {
-    int i = atomic_load(&n_classes);
+    int i = atomic_fetch_add(&n_claimed, 1);
     if (i >= MAX_CLASSES)
         return;
-    classes[i].cls = Py_NewRef(cls);
     classes[i].kind = kind;
-    atomic_store(&n_classes, i + 1);
+    atomic_store_explicit(&classes[i].cls, Py_NewRef(cls),
+                          memory_order_release);
+    int n = atomic_load(&n_classes);
+    while (n < i + 1 && !atomic_compare_exchange_weak(&n_classes, &n, i + 1))
+        ;
 }
 
 unsigned ngr_sync_py_kind(PyObject *obj)
 {
     int n = atomic_load(&n_classes);
-    for (int i = 0; i < n; i++)
-        if (PyType_IsSubtype(Py_TYPE(obj), (PyTypeObject *)classes[i].cls))
+    for (int i = 0; i < n && i < MAX_CLASSES; i++) {
+        PyObject *cls = atomic_load_explicit(&classes[i].cls,
+                                             memory_order_acquire);
+        if (cls && PyType_IsSubtype(Py_TYPE(obj), (PyTypeObject *)cls))
             return classes[i].kind;
+    }
     return 0;
 }
 
