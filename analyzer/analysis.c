@@ -974,6 +974,8 @@ static void run_batch(struct an *a, struct pend *b, size_t n)
     if ((a->nvars + n + 1) * 2 > a->vslot_cap)
         vslots_rehash(a); /* keep the slots prefetched below where they are */
     for (size_t i = 0; i < n; i++) {
+        if (b[i].ev.op != NGR_OP_ACCESS)
+            continue;
         b[i].vix = var_lookup(a, b[i].ev.var_id, b[i].ev.key_id);
         const char *v = (const char *)&a->vars[b[i].vix];
         __builtin_prefetch(v);
@@ -981,8 +983,14 @@ static void run_batch(struct an *a, struct pend *b, size_t n)
         __builtin_prefetch(v + 128);
         __builtin_prefetch(v + 192);
     }
-    for (size_t i = 0; i < n; i++)
-        on_access(a, &b[i].ev, b[i].vix, &b[i].x);
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].ev.op == NGR_OP_ACCESS)
+            on_access(a, &b[i].ev, b[i].vix, &b[i].x);
+        else if (b[i].ev.op == NGR_OP_SYNC)
+            on_sync(a, &b[i].ev);
+        else
+            on_thread(a, &b[i].ev);
+    }
 }
 
 void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o)
@@ -1028,13 +1036,12 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
                 struct actx x = {cur_lset(a, ev.tix), a->r.serial, th->held, th->nheld};
                 on_access(a, &ev, var_lookup(a, ev.var_id, ev.key_id), &x);
             }
-        } else {
-            run_batch(a, batch, nb);
-            nb = 0;
-            if (ev.op == NGR_OP_SYNC)
-                on_sync(a, &ev);
-            else
-                on_thread(a, &ev);
+        } else { /* sync and thread records only touch clocks: they queue in order too */
+            batch[nb++].ev = ev;
+            if (nb == BATCH) {
+                run_batch(a, batch, nb);
+                nb = 0;
+            }
         }
         if (a->r.events >= next_release) {
             next_release += 1u << 16;
