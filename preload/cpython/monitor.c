@@ -212,6 +212,14 @@ static bool instance_trackable(PyObject *o)
     return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
 }
 
+static bool is_builtin(PyObject *callable, const char *name)
+{
+    if (!PyCFunction_Check(callable))
+        return false;
+    PyObject *self = PyCFunction_GET_SELF(callable);
+    return self && PyModule_Check(self) && !strcmp(((PyCFunctionObject *)callable)->m_ml->ml_name, name);
+}
+
 /* list(x), tuple(x), set(x), sorted(x), dict(x) ... of a tracked container: a whole read. */
 static bool whole_read_builtin(PyObject *callable)
 {
@@ -243,7 +251,8 @@ static bool on_call(ngr_vframe *f, int off, int depth, int argc)
     if (self_or_null ? !(Py_IS_TYPE(callable, &PyMethodDescr_Type) && container_like(self_or_null))
                      : !((PyCFunction_Check(callable) && PyCFunction_GET_SELF(callable) &&
                           container_like(PyCFunction_GET_SELF(callable))) ||
-                         (argc >= 1 && whole_read_builtin(callable))))
+                         (argc >= 1 && whole_read_builtin(callable)) ||
+                         (argc == 1 && is_builtin(callable, "len"))))
         return false;
     PyObject *args[4] = {0};
     int nargs = argc < 4 ? argc : 4;
@@ -260,6 +269,12 @@ static bool on_call(ngr_vframe *f, int off, int depth, int argc)
             on_method_call(f, off, recv, ((PyCFunctionObject *)callable)->m_ml->ml_name, args, nargs);
             return true;
         }
+    }
+    if (!self_or_null && argc == 1 && is_builtin(callable, "len")) {
+        /* len(x): one atomic read of the container's size */
+        if (args[0])
+            emit_item(f, off, NGR_ACC_READ | NGR_ACC_FLAG_ATOMIC, args[0], NULL);
+        return true;
     }
     if (!self_or_null && argc >= 1 && whole_read_builtin(callable)) {
         PyObject *c = args[0];
@@ -448,6 +463,15 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
         } else if (it && !container_like(it)) {
             ret = disable; /* iterating a range, a str, a generator ... */
         }
+    } else if (ngr_op.TO_BOOL >= 0 && op == ngr_op.TO_BOOL) {
+        /* `if pending:` — an emptiness test, a read of the whole container */
+        PyObject *v = depth >= 1 ? ngr_v_frame_stack(f, depth - 1) : NULL;
+        if (depth < 1) {
+            ret = disable;
+            goto out;
+        }
+        if (v && !emit_item(f, off, NGR_ACC_READ | NGR_ACC_FLAG_ATOMIC, v, NULL) && !container_like(v))
+            ret = disable;
     } else if (op == ngr_op.CALL) {
         if (depth < arg + 2) {
             ret = disable;

@@ -53,7 +53,7 @@ int ngr_opinfo_init(void)
 #define OP(n) o->n = opnum(opmap, #n)
     OP(EXTENDED_ARG); OP(CACHE); OP(LOAD_GLOBAL); OP(LOAD_ATTR); OP(STORE_ATTR); OP(DELETE_ATTR);
     OP(BINARY_SUBSCR); OP(STORE_SUBSCR); OP(DELETE_SUBSCR); OP(CONTAINS_OP); OP(GET_ITER);
-    OP(FOR_ITER); OP(END_FOR); OP(CALL); OP(LOAD_SUPER_ATTR); OP(POP_TOP);
+    OP(FOR_ITER); OP(END_FOR); OP(CALL); OP(LOAD_SUPER_ATTR); OP(POP_TOP); OP(TO_BOOL);
 #undef OP
     PyObject *k, *v;
     Py_ssize_t pos = 0;

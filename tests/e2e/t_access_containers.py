@@ -2,7 +2,7 @@
 
 dict items keyed by content (`app.cache` + key `'user:1'`, ints, bytes, tuples), `k in d`,
 d.get/setdefault/pop, `del d[k]`, list append/index, set add, deque, bytearray, class-attribute
-containers, and iteration (`for`, `d.items()`, `list(d)`, `sorted(s)`) as ITER_BEGIN ... ITER_END
+containers, and iteration (`for`, `d.items()`, `list(d)`, `sorted(s)`), emptiness tests (`if dq:`, `len(d)`) as ITER_BEGIN ... ITER_END
 spans.  Single container operations carry the atomic flag; `d[k] = d.get(k, 0) + 1` is a read
 and a write in one frame.
 """
@@ -44,6 +44,9 @@ SRC = """\
             pass
         snapshot = list(cache)                            # LISTCALL
         order = sorted(seen)                              # SORTED
+        if dq:                                            # TRUTH
+            pass
+        size = len(cache)                                 # LEN
         return x
 
     ts = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
@@ -69,6 +72,8 @@ EXPECT = [
     ("app.dq", "write", None, "# DEQUE", True),
     ("app.buf", "write", None, "# BYTEARRAY", True),
     ("app.Reg.table", "write", "'k'", "# CLSDICT", True),
+    ("app.dq", "read", None, "# TRUTH", True),      # emptiness test: whole container
+    ("app.cache", "read", None, "# LEN", True),
 ]
 
 
