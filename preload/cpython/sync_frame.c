@@ -15,7 +15,8 @@
 /* Skip shim frames owned by the C stack (entry frames of C -> Python calls): they have no code. */
 static _PyInterpreterFrame *cur_frame(void)
 {
-    _PyInterpreterFrame *f = PyThreadState_GET()->current_frame;
+    PyThreadState *ts = PyThreadState_GetUnchecked();    /* public: no internal TLS symbol */
+    _PyInterpreterFrame *f = ts ? ts->current_frame : NULL;
     while (f && f->owner == FRAME_OWNED_BY_CSTACK)
         f = f->previous;
     return f;
