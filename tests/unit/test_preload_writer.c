@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,4 +335,72 @@ Test(writer, never_overwrites, .init = start, .fini = stop)
     struct ngr_trace_params p = {.dir = dir, .trace_id = id};
     cr_assert_eq(ngr_trace_open(&p), EEXIST);
     memcpy(ngr_g.path, first, sizeof first);
+}
+
+/* ---- many threads at once ------------------------------------------------------------------- */
+
+#define WRITERS 8
+#define PER_WRITER 30000u
+
+static void *writer_thread(void *arg)
+{
+    uintptr_t me = (uintptr_t)arg;
+    char name[32];
+    for (unsigned i = 0; i < PER_WRITER; i++) {
+        /* key = writer << 32 | i: the reader checks order and completeness per stream */
+        ngr_emit_access(NGR_ACC_WRITE, (uint32_t)me + 1, (uint64_t)me << 32 | i, 0, 0);
+        if (i % 1000 == 0) {
+            int n = snprintf(name, sizeof name, "shared-%u", i / 1000);
+            cr_assert_neq(ngr_intern_string(name, (size_t)n), 0);
+        }
+    }
+    return NULL;
+}
+
+struct per_stream {
+    uint64_t writer, next;
+    unsigned count, begins;
+};
+
+static void check_stream(const uint64_t *w, void *ctx)
+{
+    struct per_stream *p = ctx;
+    if (ngr_w0_op(w[0]) == NGR_OP_THREAD && ngr_w0_flags(w[0]) == NGR_THR_BEGIN)
+        p->begins++;
+    if (ngr_w0_op(w[0]) != NGR_OP_ACCESS)
+        return;
+    if (p->count == 0)
+        p->writer = w[1] >> 32;
+    cr_assert_eq(w[1] >> 32, p->writer, "one writer per stream");
+    cr_assert_eq(w[1] & 0xffffffff, p->next, "in order, none missing");
+    p->next++;
+    p->count++;
+}
+
+Test(writer, concurrent_threads_get_their_own_streams, .init = start, .fini = stop)
+{
+    pthread_t t[WRITERS];
+    for (uintptr_t i = 0; i < WRITERS; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, writer_thread, (void *)i), 0);
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(t[i], NULL);
+    /* the same strings interned by everyone: one id each */
+    uint32_t a = ngr_intern_string("shared-3", 8), b = ngr_intern_string("shared-3", 8);
+    cr_assert_eq(a, b);
+    ngr_trace_finish(0);
+    struct file f = slurp(ngr_g.path);
+    bool seen[WRITERS] = {false};
+    unsigned streams = 0;
+    for (uint32_t s = 2; s < 2 + WRITERS; s++) {
+        struct per_stream p = {0};
+        cr_assert_geq(walk_stream(&f, s, check_stream, &p, NULL), 1, "stream %u", s);
+        cr_assert_eq(p.count, PER_WRITER, "stream %u has %u accesses", s, p.count);
+        cr_assert_eq(p.begins, 1, "a thread seen first at its first event gets one BEGIN");
+        cr_assert_lt(p.writer, WRITERS);
+        cr_assert_not(seen[p.writer]);
+        seen[p.writer] = true;
+        streams++;
+    }
+    cr_assert_eq(streams, WRITERS);
+    free(f.data);
 }
