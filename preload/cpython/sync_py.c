@@ -364,6 +364,8 @@ static void patch_futures(PyObject *m)
     ngr_sync_wrap_method(f, "result", NGR_W_RECV_FINISHED, 0, NULL);
     ngr_sync_wrap_method(f, "exception", NGR_W_RECV_FINISHED, 0, NULL);
     ngr_sync_wrap_method(f, "done", NGR_W_RECV_TRUE, 0, NULL);
+    /* on a finished future the callback runs right here, in the caller */
+    ngr_sync_wrap_method(f, "add_done_callback", NGR_W_RECV_FINISHED, 0, NULL);
     remember_class(f, NGR_SOBJ_FUTURE);
 }
 
