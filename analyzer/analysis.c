@@ -297,7 +297,9 @@ static void candidate(struct an *a, unsigned kind, uint32_t vix, const struct ac
     if (first_is_read) { /* report the window's opening read */
         x.kind = x.rkind;
         x.atomic = x.ratomic;
+        uint32_t wstack = x.stack;
         x.stack = x.rstack;
+        x.rstack = wstack; /* kept for the message: the window's write */
         x.lset = x.rlset;
     }
     uint64_t key = ngr_mix64(ngr_mix64((uint64_t)kind << 40 ^ vix) ^ ((uint64_t)x.stack << 32 | conflict->stack));
@@ -858,14 +860,17 @@ static void emit_candidates(struct an *a, struct ngr_report *rep)
         const char *fn0 = x0->depth ? x0->stack[0].function : "?";
         switch (f.kind) {
         case NGR_FK_LOST_UPDATE:
-            f.message = ngr_xasprintf("lost update on %s: read-modify-write in %s() (line %u) is not atomic; "
-                                      "thread %s writes it concurrently", f.variable, fn0,
-                                      x0->depth ? x0->stack[0].line : 0, x1->thread_name);
+            f.message = ngr_xasprintf("lost update on %s: read (line %u) and write (line %u) in %s() are not one "
+                                      "atomic step; thread %s %s it in between", f.variable,
+                                      x0->depth ? x0->stack[0].line : 0, stack_line(a, c->a[0].rstack), fn0,
+                                      x1->thread_name, strcmp(x1->op, "read") ? "writes" : "updates");
             break;
         case NGR_FK_CHECK_THEN_ACT:
-            f.message = ngr_xasprintf("check-then-act on %s: %s() tests it (line %u) and then writes it, "
-                                      "but thread %s can write it in between", f.variable, fn0,
-                                      x0->depth ? x0->stack[0].line : 0, x1->thread_name);
+            f.message = ngr_xasprintf("check-then-act on %s: %s() tests it (line %u) and then writes it (line %u); "
+                                      "thread %s %s", f.variable, fn0,
+                                      x0->depth ? x0->stack[0].line : 0, stack_line(a, c->a[0].rstack),
+                                      x1->thread_name,
+                                      is_write(c->a[1].kind) ? "writes it in between" : "runs the same check concurrently");
             break;
         case NGR_FK_ITERATION_DURING_MUTATION:
             f.message = ngr_xasprintf("iteration during mutation of %s: %s() iterates over it while thread %s "
