@@ -46,44 +46,44 @@ static void look_ahead(struct ngr_replay *r, struct ngr_thread *th)
     th->la_off = off;
 }
 
-/* ---- heap of threads by (next_seq, num) ------------------------------------------------------- */
+/* ---- heap of threads by (next_seq, num) -------------------------------------------------------
+ * Entries carry their key: threads are indexed in stream-number order, so (next_seq, index) orders
+ * like (next_seq, num) without touching the thread structs. */
 
-static inline bool before(const struct ngr_replay *r, uint32_t a, uint32_t b)
+static inline bool before(const struct ngr_heap_ent *x, const struct ngr_heap_ent *y)
 {
-    const struct ngr_thread *x = &r->threads[a], *y = &r->threads[b];
-    return x->next_seq != y->next_seq ? x->next_seq < y->next_seq : x->num < y->num;
+    return x->seq != y->seq ? x->seq < y->seq : x->ix < y->ix;
 }
 
 static void heap_push(struct ngr_replay *r, uint32_t ix)
 {
+    struct ngr_heap_ent e = {r->threads[ix].next_seq, ix};
     size_t i = r->nheap++;
-    r->heap[i] = ix;
-    while (i && before(r, r->heap[i], r->heap[(i - 1) / 2])) {
-        uint32_t tmp = r->heap[i];
+    while (i && before(&e, &r->heap[(i - 1) / 2])) {
         r->heap[i] = r->heap[(i - 1) / 2];
-        r->heap[(i - 1) / 2] = tmp;
         i = (i - 1) / 2;
     }
+    r->heap[i] = e;
 }
 
 static uint32_t heap_pop(struct ngr_replay *r)
 {
-    uint32_t top = r->heap[0];
-    r->heap[0] = r->heap[--r->nheap];
-    size_t i = 0;
+    uint32_t top = r->heap[0].ix;
+    struct ngr_heap_ent e = r->heap[--r->nheap];
+    size_t i = 0, n = r->nheap;
     for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < r->nheap && before(r, r->heap[l], r->heap[m]))
-            m = l;
-        if (l + 1 < r->nheap && before(r, r->heap[l + 1], r->heap[m]))
-            m = l + 1;
-        if (m == i)
+        size_t l = 2 * i + 1, m = l;
+        if (l >= n)
             break;
-        uint32_t tmp = r->heap[i];
+        if (l + 1 < n && before(&r->heap[l + 1], &r->heap[l]))
+            m = l + 1;
+        if (!before(&r->heap[m], &e))
+            break;
         r->heap[i] = r->heap[m];
-        r->heap[m] = tmp;
         i = m;
     }
+    if (n)
+        r->heap[i] = e;
     return top;
 }
 
@@ -202,9 +202,36 @@ static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kin
 
 /* ---- next ---------------------------------------------------------------------------------------- */
 
+static inline void fill_access(const struct ngr_trace *t, uint64_t off, uint64_t w0, uint32_t tix,
+                               struct ngr_event *ev)
+{
+    uint64_t w3 = ngr_trace_word(t, off, 3);
+    unsigned fl = ngr_w0_flags(w0);
+    *ev = (struct ngr_event){
+        .op = NGR_OP_ACCESS, .kind = fl & NGR_ACC_KIND_MASK, .atomic = (fl & NGR_ACC_FLAG_ATOMIC) != 0,
+        .tix = tix, .var_id = ngr_w0_arg(w0), .key_id = ngr_trace_word(t, off, 1),
+        .frame_id = ngr_trace_word(t, off, 2), .stack_id = (uint32_t)w3,
+        .native_stack_id = (uint32_t)(w3 >> 32), .offset = off};
+}
+
 bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
 {
     const struct ngr_trace *t = r->t;
+    /* Fast path: the current thread has access records left before its next sync record in this
+     * chunk (the look-ahead already walked them, so no checks are needed). */
+    if (r->cur >= 0) {
+        struct ngr_thread *th = &r->threads[r->cur];
+        while (th->chunk == th->la_chunk && th->off < th->la_off) {
+            uint64_t off = th->off;
+            uint64_t w0 = ngr_trace_word(t, off, 0);
+            th->off += 8ull * ngr_w0_words(w0);
+            if (ngr_w0_op(w0) == NGR_OP_ACCESS) {
+                fill_access(t, off, w0, (uint32_t)r->cur, ev);
+                r->events++;
+                return true;
+            }
+        }
+    }
     for (;;) {
         if (r->cur < 0) {
             if (!r->nheap)
@@ -224,13 +251,7 @@ bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
         unsigned op = ngr_w0_op(w0);
         th->off += 8ull * ngr_w0_words(w0);
         if (op == NGR_OP_ACCESS) {
-            uint64_t w3 = ngr_trace_word(t, off, 3);
-            unsigned fl = ngr_w0_flags(w0);
-            *ev = (struct ngr_event){
-                .op = op, .kind = fl & NGR_ACC_KIND_MASK, .atomic = (fl & NGR_ACC_FLAG_ATOMIC) != 0,
-                .tix = (uint32_t)r->cur, .var_id = ngr_w0_arg(w0), .key_id = ngr_trace_word(t, off, 1),
-                .frame_id = ngr_trace_word(t, off, 2), .stack_id = (uint32_t)w3,
-                .native_stack_id = (uint32_t)(w3 >> 32), .offset = off};
+            fill_access(t, off, w0, (uint32_t)r->cur, ev);
             r->events++;
             return true;
         }
@@ -254,8 +275,13 @@ bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
         th->la_chunk = th->chunk;
         th->la_off = th->off;
         look_ahead(r, th);
-        heap_push(r, (uint32_t)r->cur);
-        r->cur = -1;
+        /* Often this thread's next sync record is also the lowest of all (acquire, access,
+         * release): then it simply goes on, no heap traffic. */
+        struct ngr_heap_ent me = {th->next_seq, (uint32_t)r->cur};
+        if (r->nheap && !before(&me, &r->heap[0])) {
+            heap_push(r, (uint32_t)r->cur);
+            r->cur = -1;
+        }
         r->events++;
         return true;
     }

@@ -60,12 +60,17 @@ struct ngr_event {
     uint64_t offset;    /* byte offset of the record in the file */
 };
 
+struct ngr_heap_ent {
+    uint64_t seq;  /* the thread's next_seq */
+    uint32_t ix;   /* thread index */
+};
+
 struct ngr_replay {
     const struct ngr_trace *t;
     struct ngr_thread *threads;  /* one per event stream, by stream number */
     size_t nthreads;
     struct ngr_map thread_ix;    /* thread number + 1 -> index */
-    uint32_t *heap;              /* thread indexes ordered by (next_seq, num) */
+    struct ngr_heap_ent *heap;   /* threads waiting, ordered by (next_seq, num) */
     size_t nheap;
     int cur;                     /* thread being emitted up to its next sync record, or -1 */
     uint64_t serial;
