@@ -499,6 +499,8 @@ void ngr_trace_finish(uint32_t extra_flags)
     ngr_meta_lock();
     finish_locked(extra_flags, st);
     ngr_meta_unlock();
+    ngr_log(1, "trace %s finished%s: %llu chunks", ngr_g.path,
+            extra_flags & NGR_HDR_EXEC ? " (exec)" : "", (unsigned long long)ngr_g.hdr->chunk_count);
     atomic_store(&finishing, false);
 }
 
@@ -638,6 +640,7 @@ void ngr_fork_child(void)
     }
     close(old_fd);
     ngr_meta_unlock();
+    ngr_log(1, "forked child traces to %s", ngr_g.path);
     if (fork_thread && fork_thread < NGR_MAX_THREADS) {
         ngr_t.ended = false;
         ngr_thread_begin(fork_thread, 0);
