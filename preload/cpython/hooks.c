@@ -61,11 +61,13 @@ __attribute__((visibility("default"))) int ngr_hooks_init(void)
     if (hooks && hooks[0] == '0')
         return 0;
     if (ngr_opinfo_init() || ngr_codeinfo_init() || ngr_vars_init() || ngr_watch_init()) {
+        atomic_store(&ngr_acc_off, 1); /* whatever got installed stays inert */
         ngr_log(0, "cannot set up the CPython hooks (tables); tracing pthread events only");
         return -1;
     }
     watch_loaded_modules();
     if (register_atexit() || ngr_monitor_init()) {
+        atomic_store(&ngr_acc_off, 1);
         ngr_log(0, "cannot register with sys.monitoring; tracing pthread events only");
         return -1;
     }
