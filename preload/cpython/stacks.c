@@ -7,10 +7,13 @@
  *
  * frame_id: the analyzer pairs a read and a later write made by one function call.  Frame memory
  * is reused by the next call at the same depth, so the address alone would pair accesses of two
- * calls.  Per thread we remember, for recently seen frames, the code object and the offset of the
- * last access; an access at an offset not after that one starts a new activation id.  That also
- * splits loop iterations, which is what pairing wants (`counter += 1` in a loop pairs within one
- * iteration).  A forgotten frame just starts a new id: a missed pairing, never a false one.
+ * calls.  Per thread we remember, for recently seen frames, the code object, the caller frame and
+ * its call instruction, and the offset of the last access; an access at an offset not after that
+ * one, or under another caller or call instruction, starts a new activation id.  That also splits
+ * loop iterations, which is what pairing wants (`counter += 1` in a loop pairs within one
+ * iteration).  A forgotten frame just starts a new id: a missed pairing.  What is left: two
+ * consecutive calls from the same call instruction of the same caller, the second one's first
+ * access lying after the first one's last (different branches taken), share an id.
  */
 #include "acc.h"
 #include "pystack.h"
@@ -138,8 +141,8 @@ static uint32_t stack_walk(ngr_vframe *f, int offset)
 
 #define FRAME_SLOTS 32
 struct frame_slot {
-    const void *frame, *code;
-    int last_offset;
+    const void *frame, *code, *caller;
+    int last_offset, caller_offset;
     uint64_t id;
 };
 static __thread struct frame_slot frame_slots[FRAME_SLOTS];
@@ -149,12 +152,19 @@ uint64_t ngr_frame_id(ngr_vframe *f, PyCodeObject *co, int offset)
 {
     uintptr_t a = (uintptr_t)f;
     struct frame_slot *s = &frame_slots[(a >> 4 ^ a >> 10) & (FRAME_SLOTS - 1)];
-    if (s->frame == f && s->code == co && offset > s->last_offset) {
+    /* The caller and its call instruction: a new activation at the same address called from
+     * elsewhere is a new frame even if its first access comes later in the code. */
+    ngr_vframe *up = ngr_v_frame_back(f);
+    int up_off = up ? ngr_v_frame_offset(up) : -1;
+    if (s->frame == f && s->code == co && offset > s->last_offset && s->caller == up &&
+        s->caller_offset == up_off) {
         s->last_offset = offset;
         return s->id;
     }
     s->frame = f;
     s->code = co;
+    s->caller = up;
+    s->caller_offset = up_off;
     s->last_offset = offset;
     s->id = (uint64_t)ngr_thread_num() << 40 | (++frame_serial & ((1ull << 40) - 1));
     return s->id;

@@ -43,9 +43,20 @@ SRC = """\
     def via_c():
         globals().update(cval=7)             # CCODE
 
+    mode = 0
+
+    def flip(on):
+        global mode
+        if on:
+            x = mode             # FLIPREAD
+        else:
+            mode = 1             # FLIPWRITE
+
     def worker():
         bump()                   # CALL_A
         bump()                   # CALL_B
+        flip(True)
+        flip(False)
         drop()
         via_module()
         via_globals()
@@ -85,6 +96,12 @@ def main():
               L + "two calls of bump() have different frame ids: %s" % reads[0]["frame"])
         lines = [r_["stack"][1]["line"] for r_ in reads]
         check(len(set(lines)) == 2, L + "the two calls come from two call sites: %s" % lines)
+
+        fr = at(r.accesses("app.mode", "read"), SRC, "# FLIPREAD", "flip")
+        fw = at(r.accesses("app.mode", "write"), SRC, "# FLIPWRITE", "flip")
+        check(len(fr) == 1 and len(fw) == 1 and fr[0]["frame"] != fw[0]["frame"],
+              L + "a read in one call and a write in the next (later in the code) are two frames: %s %s"
+              % ([x["frame"] for x in fr], [x["frame"] for x in fw]))
 
         dels = at(r.accesses("app.gone", "delete"), SRC, "# DEL", "drop")
         check(len(dels) == 1, L + "del of a global is a delete:\n" + r.show("app.gone"))
