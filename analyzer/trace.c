@@ -122,8 +122,8 @@ static struct ngr_stream_idx *stream_get(struct ngr_trace *t, struct ngr_map *sm
     uint32_t *ix = ngr_map_get_maybe(smap, (uint64_t)stream + 1);
     if (ix)
         return &t->streams[*ix];
-    size_t cap = t->nstreams; /* exact-size growth is fine: streams are few */
-    t->streams = ngr_xrealloc(t->streams, (cap + 1) * sizeof *t->streams);
+    /* a thread-per-request server has many short streams: grow geometrically */
+    NGR_GROW(t->streams, t->streams_cap, t->nstreams + 1);
     struct ngr_stream_idx *s = &t->streams[t->nstreams];
     memset(s, 0, sizeof *s);
     s->stream = stream;

@@ -60,7 +60,7 @@ struct ngr_trace {
     uint64_t header_size, chunk_size;
 
     struct ngr_stream_idx *streams; /* sorted by stream number; streams[0] may be stream 0 */
-    size_t nstreams;
+    size_t nstreams, streams_cap;
     struct ngr_stream_idx *meta;    /* stream 0, or NULL */
 
     /* metadata tables: map id -> index into the arrays */

@@ -284,3 +284,34 @@ Test(reader, duplicate_stream_seq_is_corrupt)
     cr_assert_eq(ngr_trace_open_mem(&T, "x", BUF, LEN, ERR, sizeof ERR), -1);
     cr_expect(strstr(ERR, "two chunks with stream_seq 0"), "%s", ERR);
 }
+
+/* A thread-per-request program: thousands of short streams, replayed in seq order. */
+Test(reader, thousands_of_threads_in_seq_order)
+{
+    struct ngr_tg *g = ngr_tg_new(4096);
+    for (uint32_t i = 2; i < 3002; i++) {
+        ngr_tg_thread(g, 1, NGR_THR_SPAWN, i, 0);
+        ngr_tg_thread(g, i, NGR_THR_BEGIN, 1, 0);
+        ngr_tg_access(g, i, NGR_ACC_WRITE, 1, 0, i, 0);
+        ngr_tg_thread(g, i, NGR_THR_END, 0, 0);
+        ngr_tg_thread(g, 1, NGR_THR_JOIN, i, 0);
+    }
+    cr_assert_eq(open_built(g, NULL), 0, "%s", ERR);
+    ngr_tg_free(g);
+    cr_assert_eq(T.nstreams, 3001);
+    struct ngr_replay r;
+    ngr_replay_init(&r, &T);
+    struct ngr_event ev;
+    uint64_t last = 0, n = 0;
+    while (ngr_replay_next(&r, &ev)) {
+        n++;
+        if (ev.op == NGR_OP_ACCESS) {
+            cr_assert_eq(r.threads[ev.tix].num, ev.frame_id); /* in its own thread, after BEGIN */
+            continue;
+        }
+        cr_assert_gt(ev.seq, last, "seq %lu after %lu", (unsigned long)ev.seq, (unsigned long)last);
+        last = ev.seq;
+    }
+    cr_assert_eq(n, 3000 * 5);
+    ngr_replay_free(&r);
+}
