@@ -3,6 +3,7 @@
 `if SERVICE.conn is None: SERVICE.conn = connect()` without a lock: two connections can be made.
 """
 # expect: check-then-act {mod}.SERVICE.conn
+# also-ok: lost-update {mod}.SERVICE.conn -- when two threads both pass the None check, the later store overwrites the earlier thread's object: the analyzer may also report that read/write pair as a lost update of the same variable
 import threading
 
 
