@@ -26,14 +26,14 @@ void ngr_monitor_restart(void)
     PyErr_SetRaisedException(exc);
 }
 
-/* Immutable values of exact built-in types: a global holding one and written at most once (its
- * definition) is a module constant.  None and bools are left out: they are the usual sentinels of
- * lazy initialisation and flags, whose every read matters to check-then-act. */
+/* A global bound once (its definition) and never rebound is a constant binding: numbers and
+ * strings, but also the module-level dict, list, lock or object that the program then uses
+ * through that name (accesses to the object itself are traced as its own variable).  None and
+ * bools are left out: they are the usual sentinels of lazy initialisation and flags, whose every
+ * read matters to check-then-act.  NOGILRACE_ALL_READS=1 records every read. */
 static bool constant_value(PyObject *v)
 {
-    return PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyUnicode_CheckExact(v) ||
-           PyBytes_CheckExact(v) || PyTuple_CheckExact(v) || PyFrozenSet_CheckExact(v) ||
-           PyComplex_CheckExact(v);
+    return v != Py_None && !PyBool_Check(v);
 }
 
 /* ---- iteration spans: GET_ITER … the instruction after the loop's END_FOR ------------------ */
