@@ -2,8 +2,9 @@
 
 * A read is recorded once per thread, instruction and write epoch of its variable: a loop reading
   a global nobody writes leaves one record per thread, and NOGILRACE_ALL_READS=1 keeps them all.
-* Module constants (exact int/str/... written once) have their read instructions switched off
-  after the first record; a later write switches them back on: reads after it are recorded again.
+* Globals bound once (numbers, strings, also module-level containers, locks, objects; not None
+  or bools, the sentinels of lazy initialisation) have their LOAD_GLOBALs switched off after the
+  first record; a later rebinding switches them back on: reads after it are recorded again.
 * A skipped read followed by a write of the same variable in the same function activation is
   recorded right before the write, so read-then-write pairs survive the filter.
 """
