@@ -6,10 +6,20 @@
  *               one (a static flow analysis), kept in the code object's co_extra slot
  *   vars.c      variable ids: (namespace, name) → var_id, tracked objects (values of module globals
  *               and class attributes) → their names, dict keys → key_id
- *   stacks.c    Python stacks → interned stack ids; frame identities (frame_id)
- *   monitor.c   the sys.monitoring INSTRUCTION callback: reads, subscripts, calls, iteration
- *   watch.c     dict watchers on module and class dicts: writes from anywhere
- *   hooks.c     ngr_hooks_init: wires everything up
+ *   stacks.c    Python stacks → interned stack ids (also for sync events: pystack.h); frame
+ *               identities (frame_id); the read filter (first read per thread, instruction and
+ *               write epoch; constant bindings switched off until rebound)
+ *   monitor.c   the sys.monitoring INSTRUCTION callback: reads, subscripts, calls, iteration,
+ *               emptiness tests; instructions that can never touch module state are switched off
+ *               (DISABLE) at first sight
+ *   watch.c     dict watchers on sys.modules, module and class dicts: writes from anywhere
+ *   ver.h       the seam to one Python version's internals (ver_313.c)
+ *   hooks.c     ngr_hooks_init: wires everything up; an atexit callback stops recording
+ *
+ * Reach: module globals; class attributes; dict/list/set/deque/bytearray values of those (items,
+ * keyed by content for exact str/int/bytes/bool/None and tuples of those); objects of user classes
+ * that are values of those (their attributes, including through their __dict__).  One step: what
+ * such an object's attributes hold is not tracked.
  */
 #ifndef NGR_CPYTHON_ACC_H
 #define NGR_CPYTHON_ACC_H
