@@ -2,7 +2,9 @@
  *
  *   measure OUTFILE COMMAND [ARGS...]
  *
- * Writes "<exit status> <wall seconds> <peak RSS KiB>" to OUTFILE once COMMAND ends; the exit
+ * Writes "<exit status> <wall seconds> <peak RSS KiB> <CPU seconds>" to OUTFILE once COMMAND ends
+ * (CPU = user + system time, which another process's load on a shared machine does not inflate
+ * the way it inflates wall time); the exit
  * status is the command's, or 128+N when signal N killed it.  Exists because the peak RSS a
  * process reports (ru_maxrss) includes the memory of whoever forked it: Linux folds the old
  * address space's high-water mark into it at exec.  Forked from this small program, the command's
@@ -48,7 +50,9 @@ int main(int argc, char **argv)
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     FILE *f = fopen(argv[1], "w");
-    if (!f || fprintf(f, "%d %.6f %ld\n", rc, wall, ru.ru_maxrss) < 0 || fclose(f) != 0) {
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+                 (double)ru.ru_stime.tv_usec / 1e6;
+    if (!f || fprintf(f, "%d %.6f %ld %.6f\n", rc, wall, ru.ru_maxrss, cpu) < 0 || fclose(f) != 0) {
         perror("measure: write result");
         return 2;
     }
