@@ -75,7 +75,7 @@ def main():
         check(idx_w, L + "the main thread's LIMIT = 20 is recorded")
         check(len(lim) >= 2, L + "LIMIT read again after the write (instructions switched back on): %d" % len(lim))
         st = at(r.accesses("app.state", "read", thread=wt), SRC, "# STATEREAD")
-        check(1 <= len(st) <= 2, L + "state (None) read 1000 times: recorded %d" % len(st))
+        check(1 <= len(st) <= 20, L + "state (None) read 1000 times: recorded %d" % len(st))
         gw = at(r.accesses("app.G", "write", thread=wt), SRC, "# GWRITE", "maybe_bump")
         check(len(gw) == 2, L + "two writes of G: %d" % len(gw))
         mine = [x for x in recs if x["thread"] == wt and x["var"] == "app.G"]
