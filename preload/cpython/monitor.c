@@ -13,6 +13,8 @@
 #include <string.h>
 
 static PyObject *disable; /* sys.monitoring.DISABLE */
+/* in a LOAD_GLOBAL cache entry: the value was a constant binding when the variable was resolved */
+#define CACHE_CONST 0x80000000u
 static PyObject *restart_events; /* sys.monitoring.restart_events */
 
 void ngr_monitor_restart(void)
@@ -326,7 +328,11 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
         _Atomic uint64_t *cache = ngr_codeinfo_cache(ci);
         uint64_t c = cache ? atomic_load_explicit(&cache[unit], memory_order_relaxed) : 0;
         if (c && (c >> 32) == tag) {
-            ngr_acc_emit(f, off, NGR_ACC_READ, (uint32_t)c, 0);
+            uint32_t var = (uint32_t)c & ~CACHE_CONST;
+            ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
+            /* back after a restart_events(): a constant binding is switched off again */
+            if ((c & CACHE_CONST) && ngr_acc_may_disable(var))
+                ret = disable;
             goto out;
         }
         PyObject *name = PyTuple_GetItem(co->co_names, arg >> 1);
@@ -354,8 +360,10 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             }
             ngr_watch_module_dict(globals);
             var = ngr_vars_named(globals, name, m, NGR_VAR_GLOBAL);
-            if (cache)
-                atomic_store_explicit(&cache[unit], tag << 32 | var, memory_order_relaxed);
+            if (cache && var < CACHE_CONST)
+                atomic_store_explicit(&cache[unit],
+                                      tag << 32 | var | (!unsafe && v && constant_value(v) ? CACHE_CONST : 0),
+                                      memory_order_relaxed);
         }
         ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
         /* Module constants: once recorded, this instruction is disabled until the constant is
