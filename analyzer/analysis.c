@@ -130,19 +130,26 @@ struct rslot {
     bool checked;          /* a membership test of the variable came first in this frame */
 };
 
+/* Four cache lines, aligned: a large trace has millions of these, each access misses on one at
+ * random, and run_batch() prefetches exactly its lines.  The identity (var_id, key) is kept apart
+ * in a->ids (needed only to grow the slots and to name findings). */
 struct var {
-    uint32_t var_id;
-    uint32_t base;         /* index of (var_id, 0) */
-    uint64_t key;
-    uint32_t bix;          /* 1 + index into base_state, for key 0 only; 0 = none yet */
+    uint32_t bix;          /* index into a->bases of the (var_id, 0) identity's whole-container facts */
     uint8_t nw, rr;        /* writes kept (0..2); round-robin victim for readers */
     bool lost_reads;       /* an unordered reader was forgotten: ownership cannot be proven */
     bool watch;            /* count reads per site (a CLS_LINES_DIFFER window was seen) */
+    bool keyed;            /* a dict key (key != 0) */
     struct rslot r[NSLOT];
     struct acc w[2];       /* w[0]: last write; w[1]: last write by another thread than w[0]'s */
+} __attribute__((aligned(64)));
+
+struct var_id_key {
+    uint64_t key;
+    uint32_t var_id;
 };
 
 struct base_state {        /* whole-container facts, kept on the (var_id, 0) identity */
+    uint32_t vix;          /* that identity's variable */
     struct acc kw[2];      /* last writes to any key (or clears) by two different threads */
     uint8_t nkw;
     bool has_it;
@@ -175,9 +182,11 @@ struct an {
     struct lsets L;
     /* variables: open addressing over (var_id, key) */
     struct var *vars;
-    size_t nvars, vars_cap;
+    size_t nvars;
+    struct var_id_key *ids; /* by variable index */
+    size_t ids_bytes;
     struct vslot { uint64_t key; uint32_t var_id, ix; } *vslots; /* ix: 1 + var index, 0 = empty */
-    size_t vslot_cap;
+    size_t vslot_cap, vslot_bytes, vars_bytes;
     struct base_state *bases;
     size_t nbases, bases_cap;
     /* sync objects with SEND/RECV: obj -> index into objvc (rows of n clocks) */
@@ -200,6 +209,37 @@ struct an {
     uint64_t dropped_cands;
 };
 
+/* The variable table and its slots reach hundreds of MB on a large trace (one record per
+ * (variable, dict key)).  They live in their own anonymous mappings: pages are zero until first
+ * touched (no memset of the grown half, so the resident size follows the records in use, not the
+ * capacity), growth is an mremap (no copy through the cache), and transparent huge pages are
+ * asked for, because with 4 KiB pages nearly every access of a random record is a TLB miss too. */
+static void *big_grow(void *p, size_t *bytes, size_t need)
+{
+    if (need <= *bytes)
+        return p;
+    size_t nb = *bytes ? *bytes : (size_t)1 << 21;
+    while (nb < need)
+        nb *= 2;
+    void *q = p ? mremap(p, *bytes, nb, MREMAP_MAYMOVE) : mmap(NULL, nb, PROT_READ | PROT_WRITE,
+                                                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) {
+        fprintf(stderr, "nogilrace: out of memory (%zu bytes)\n", nb);
+        exit(2);
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(q, nb, MADV_HUGEPAGE);
+#endif
+    *bytes = nb;
+    return q;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes);
+}
+
 static inline uint64_t var_hash(uint32_t var_id, uint64_t key)
 {
     return ngr_mix64(((uint64_t)var_id << 32 | (uint32_t)key) ^ ngr_mix64(key >> 32) ^ 0x5bd1e995u);
@@ -207,15 +247,16 @@ static inline uint64_t var_hash(uint32_t var_id, uint64_t key)
 
 static void vslots_rehash(struct an *a)
 {
-    size_t cap = a->vslot_cap ? a->vslot_cap * 2 : 1024;
-    free(a->vslots);
-    a->vslots = ngr_xcalloc(cap, sizeof *a->vslots);
+    size_t cap = a->vslot_cap ? a->vslot_cap * 2 : 1024, bytes = 0;
+    big_free(a->vslots, a->vslot_bytes);
+    a->vslots = big_grow(NULL, &bytes, cap * sizeof *a->vslots);
+    a->vslot_bytes = bytes;
     a->vslot_cap = cap;
     for (size_t i = 0; i < a->nvars; i++) {
-        size_t j = var_hash(a->vars[i].var_id, a->vars[i].key) & (cap - 1);
+        size_t j = var_hash(a->ids[i].var_id, a->ids[i].key) & (cap - 1);
         while (a->vslots[j].ix)
             j = (j + 1) & (cap - 1);
-        a->vslots[j] = (struct vslot){a->vars[i].key, a->vars[i].var_id, (uint32_t)i + 1};
+        a->vslots[j] = (struct vslot){a->ids[i].key, a->ids[i].var_id, (uint32_t)i + 1};
     }
 }
 
@@ -232,30 +273,32 @@ static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key)
         if (sl->var_id == var_id && sl->key == key)
             return sl->ix - 1;
     }
-    NGR_GROW(a->vars, a->vars_cap, a->nvars + 1);
+    if ((a->nvars + 1) * sizeof *a->vars > a->vars_bytes)
+        a->vars = big_grow(a->vars, &a->vars_bytes, (a->nvars + 1) * sizeof *a->vars);
+    if ((a->nvars + 1) * sizeof *a->ids > a->ids_bytes)
+        a->ids = big_grow(a->ids, &a->ids_bytes, (a->nvars + 1) * sizeof *a->ids);
     uint32_t ix = (uint32_t)a->nvars++;
+    a->vslots[j] = (struct vslot){key, var_id, ix + 1};
+    a->ids[ix] = (struct var_id_key){key, var_id};
+    uint32_t bix;
+    if (key) {
+        bix = a->vars[var_lookup(a, var_id, 0)].bix; /* may rehash the slots: j is stale from here */
+    } else { /* every whole variable gets its container facts now: keyed records then point there */
+        NGR_GROW(a->bases, a->bases_cap, a->nbases + 1);
+        memset(&a->bases[a->nbases], 0, sizeof *a->bases);
+        a->bases[a->nbases].vix = ix;
+        bix = (uint32_t)a->nbases++;
+    }
     struct var *v = &a->vars[ix];
     memset(v, 0, sizeof *v);
-    v->var_id = var_id;
-    v->key = key;
-    v->base = ix;
-    a->vslots[j] = (struct vslot){key, var_id, ix + 1};
-    if (key) {
-        uint32_t b = var_lookup(a, var_id, 0); /* may grow vars: re-fetch */
-        a->vars[ix].base = b;
-    }
+    v->bix = bix;
+    v->keyed = key != 0;
     return ix;
 }
 
-static struct base_state *base_of(struct an *a, uint32_t vix)
+static inline struct base_state *base_of(struct an *a, uint32_t vix)
 {
-    struct var *b = &a->vars[a->vars[vix].base];
-    if (!b->bix) {
-        NGR_GROW(a->bases, a->bases_cap, a->nbases + 1);
-        memset(&a->bases[a->nbases], 0, sizeof *a->bases);
-        b->bix = (uint32_t)++a->nbases;
-    }
-    return &a->bases[b->bix - 1];
+    return &a->bases[a->vars[vix].bix];
 }
 
 /* ---- vector clocks --------------------------------------------------------------------------- */
@@ -555,7 +598,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, con
     /* a write to any key (or the whole container) mutates what an iteration walks */
     struct base_state *b = base_of(a, vix);
     /* a clear of the whole container by another thread writes this key too */
-    if (cur.window && v->key) {
+    if (cur.window && v->keyed) {
         for (unsigned i = 0; i < b->nkw; i++) {
             const struct acc *w = &b->kw[i];
             if (w->kind == NGR_ACC_CLEAR && w->tix != tix && unordered(a, w, tix) &&
@@ -566,7 +609,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, con
         }
     }
     if (b->has_it && b->it.tix != tix && unordered(a, &b->it, tix) && lset_disjoint(&a->L, b->it.pset, cur.lset))
-        candidate(a, NGR_FK_ITERATION_DURING_MUTATION, v->base, &b->it, false, &cur, true);
+        candidate(a, NGR_FK_ITERATION_DURING_MUTATION, b->vix, &b->it, false, &cur, true);
     if (b->nkw && b->kw[0].tix != tix) {
         b->kw[1] = b->kw[0];
         b->nkw = 2;
@@ -605,7 +648,7 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, 
     for (unsigned i = 0; i < b->nkw; i++) {
         const struct acc *w = &b->kw[i];
         if (w->tix != tix && unordered(a, w, tix) && lset_disjoint(&a->L, it.pset, w->lset)) {
-            candidate(a, NGR_FK_ITERATION_DURING_MUTATION, v->base, &it, false, w, true);
+            candidate(a, NGR_FK_ITERATION_DURING_MUTATION, b->vix, &it, false, w, true);
             break;
         }
     }
@@ -821,7 +864,7 @@ static void emit_candidates(struct an *a, struct ngr_report *rep)
         const struct cand *c = &a->cands[i];
         if (!is_write(c->a[1].kind) && ngr_map_get_maybe(&with_write, window_key(c)))
             continue;
-        const struct var *v = &a->vars[c->vix];
+        const struct var_id_key *v = &a->ids[c->vix];
         struct ngr_finding f;
         memset(&f, 0, sizeof f);
         f.kind = c->kind;
@@ -976,7 +1019,7 @@ static void run_batch(struct an *a, struct pend *b, size_t n)
 {
     if (!n)
         return;
-    if ((a->nvars + n + 1) * 2 > a->vslot_cap)
+    if ((a->nvars + 2 * n + 2) * 2 > a->vslot_cap)
         vslots_rehash(a); /* keep the slots prefetched below where they are */
     for (size_t i = 0; i < n; i++) {
         if (b[i].ev.op != NGR_OP_ACCESS)
@@ -1078,8 +1121,9 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     free(a->L.pool);
     free(a->L.defs);
     ngr_map_free(&a->L.by_hash);
-    free(a->vars);
-    free(a->vslots);
+    big_free(a->vars, a->vars_bytes);
+    big_free(a->ids, a->ids_bytes);
+    big_free(a->vslots, a->vslot_bytes);
     free(a->bases);
     ngr_map_free(&a->objs);
     free(a->objvc);
