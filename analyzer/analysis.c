@@ -394,6 +394,16 @@ struct actx {
     size_t nheld;
 };
 
+/* The locks of x held since replay serial `mark` (a window's opening read).  Usually that is every
+ * lock held now, whose set x->lset already has: no sort, no interning, per window write. */
+static uint32_t held_since(struct an *a, const struct actx *x, uint64_t mark)
+{
+    for (size_t i = 0; i < x->nheld; i++)
+        if (x->held[i].serial > mark)
+            return lset_of_held(&a->L, x->held, x->nheld, mark);
+    return x->lset;
+}
+
 /* Every recorded access of v by another thread happens-before the current access of tix. */
 static bool ordered_after_all(const struct an *a, const struct var *v, uint32_t tix)
 {
@@ -552,7 +562,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, con
             cur.rkind = s->kind;
             cur.ratomic = s->atomic;
             cur.rlset = s->lset;
-            cur.pset = lset_of_held(&a->L, x->held, x->nheld, s->mark);
+            cur.pset = held_since(a, x, s->mark);
             if (s->kind == NGR_ACC_CONTAINS || s->checked)
                 cur.cls = NGR_FK_CHECK_THEN_ACT;
             else if (!cur.pset && !lset_disjoint(&a->L, s->lset, cur.lset))
@@ -642,7 +652,7 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, 
         return;
     s->open = false;
     struct acc it = {.tix = tix, .clk = a->th[tix].vc[tix], .lset = s->lset,
-                     .pset = lset_of_held(&a->L, x->held, x->nheld, s->mark), .stack = s->stack,
+                     .pset = held_since(a, x, s->mark), .stack = s->stack,
                      .kind = NGR_ACC_ITER_BEGIN};
     struct base_state *b = base_of(a, vix);
     for (unsigned i = 0; i < b->nkw; i++) {
@@ -1054,18 +1064,20 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     }
     build_top_cache(a);
     bool progress = o && o->progress && isatty(2);
-    struct ngr_event ev;
     uint64_t next_report = 1u << 22;
     struct pend *batch = ngr_xcalloc(BATCH, sizeof *batch);
     uint64_t next_release = 1u << 16;
     size_t *done = t->mapped && t->header_size % 4096 == 0 ? ngr_xcalloc(a->r.nthreads + 1, sizeof *done) : NULL;
     size_t nb = 0;
-    while (ngr_replay_next(&a->r, &ev)) {
-        if (ev.op == NGR_OP_ACCESS) {
+    /* the replay writes each event straight into the next batch entry (no copy); an entry not
+     * queued is simply overwritten by the next event */
+    while (ngr_replay_next(&a->r, &batch[nb].ev)) {
+        const struct ngr_event *evp = &batch[nb].ev;
+        if (evp->op == NGR_OP_ACCESS) {
+            const struct ngr_event ev = *evp; /* only the fields used below are kept live */
             const struct ngr_thread *th = &a->r.threads[ev.tix];
             if (th->nheld <= PEND_HELD) {
                 struct pend *p = &batch[nb++];
-                p->ev = ev;
                 p->x.lset = cur_lset(a, ev.tix);
                 p->x.mark = a->r.serial;
                 p->x.nheld = th->nheld;
@@ -1079,13 +1091,13 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
                     nb = 0;
                 }
             } else { /* many locks held: no copy, run now while the replay state is this access's */
-                run_batch(a, batch, nb);
-                nb = 0;
+                run_batch(a, batch, nb); /* entries before nb only: this one stays intact */
                 struct actx x = {cur_lset(a, ev.tix), a->r.serial, th->held, th->nheld};
-                on_access(a, &ev, var_lookup(a, ev.var_id, ev.key_id), &x);
+                on_access(a, evp, var_lookup(a, ev.var_id, ev.key_id), &x);
+                nb = 0; /* the event is done: its entry is free again */
             }
         } else { /* sync and thread records only touch clocks: they queue in order too */
-            batch[nb++].ev = ev;
+            nb++;
             if (nb == BATCH) {
                 run_batch(a, batch, nb);
                 nb = 0;
