@@ -48,7 +48,7 @@ static inline void ngr_spin_unlock(ngr_spin *s) { atomic_flag_clear_explicit(&s-
 struct ngr_ops {
     int EXTENDED_ARG, CACHE, LOAD_GLOBAL, LOAD_ATTR, STORE_ATTR, DELETE_ATTR, BINARY_SUBSCR,
         STORE_SUBSCR, DELETE_SUBSCR, CONTAINS_OP, GET_ITER, FOR_ITER, END_FOR, CALL,
-        LOAD_SUPER_ATTR, POP_TOP, TO_BOOL;
+        LOAD_SUPER_ATTR, POP_TOP, TO_BOOL, STORE_GLOBAL, DELETE_GLOBAL;
     uint8_t caches[256];     /* inline cache entries after the instruction */
     uint8_t jrel[256];       /* relative jump */
     uint8_t jback[256];      /* ... backwards */

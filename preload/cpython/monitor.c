@@ -38,6 +38,20 @@ static bool constant_value(PyObject *v)
     return v != Py_None && !PyBool_Check(v);
 }
 
+/* Does `co` itself store or delete global name number `name_index`?  Such a function's reads of
+ * that global are never switched off as a constant's: its read and its later write must both be
+ * seen in every call, or the next call's write would be paired with this call's read (frame ids
+ * are told apart by the accesses we see) — a read-modify-write under a lock would then look like
+ * a lost update across the lock's release. */
+static bool code_stores_global(const struct ngr_codeinfo *ci, int name_index)
+{
+    for (int u = 0; u < ci->n_units; u++)
+        if ((ci->op[u] == ngr_op.STORE_GLOBAL || ci->op[u] == ngr_op.DELETE_GLOBAL) &&
+            ci->arg[u] == name_index)
+            return true;
+    return false;
+}
+
 /* ---- iteration spans: GET_ITER … the instruction after the loop's END_FOR ------------------ */
 #define OPEN_ITERS 8
 struct open_iter { const void *frame; int exit_offset; uint32_t var; uint64_t fid; };
@@ -352,6 +366,7 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             goto out;
         }
         uint32_t var = 0;
+        bool constant = !unsafe && v && constant_value(v) && !code_stores_global(ci, arg >> 1);
         {
             const char *m = ngr_vars_module_name(globals);
             if (!m || !ngr_module_wanted(m)) {
@@ -362,14 +377,14 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             var = ngr_vars_named(globals, name, m, NGR_VAR_GLOBAL);
             if (cache && var < CACHE_CONST)
                 atomic_store_explicit(&cache[unit],
-                                      tag << 32 | var | (!unsafe && v && constant_value(v) ? CACHE_CONST : 0),
+                                      tag << 32 | var | (constant ? CACHE_CONST : 0),
                                       memory_order_relaxed);
         }
         ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
         /* Module constants: once recorded, this instruction is disabled until the constant is
          * written again (stacks.c calls ngr_monitor_restart), so hot loops over constants run at
          * full speed. */
-        if (!unsafe && v && constant_value(v) && ngr_acc_may_disable(var))
+        if (constant && ngr_acc_may_disable(var))
             ret = disable;
     } else if (op == ngr_op.LOAD_ATTR) {
         PyObject *owner = depth >= 1 ? ngr_v_frame_stack(f, depth - 1) : NULL;
