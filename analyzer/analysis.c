@@ -213,12 +213,13 @@ struct an {
  * (variable, dict key)).  They live in their own anonymous mappings: pages are zero until first
  * touched (no memset of the grown half, so the resident size follows the records in use, not the
  * capacity), growth is an mremap (no copy through the cache), and transparent huge pages are
- * asked for, because with 4 KiB pages nearly every access of a random record is a TLB miss too. */
+ * asked for once a table passes 4 MiB, because with 4 KiB pages nearly every access of a random
+ * record is a TLB miss too. */
 static void *big_grow(void *p, size_t *bytes, size_t need)
 {
     if (need <= *bytes)
         return p;
-    size_t nb = *bytes ? *bytes : (size_t)1 << 21;
+    size_t nb = *bytes ? *bytes : (size_t)1 << 16;
     while (nb < need)
         nb *= 2;
     void *q = p ? mremap(p, *bytes, nb, MREMAP_MAYMOVE) : mmap(NULL, nb, PROT_READ | PROT_WRITE,
@@ -228,7 +229,8 @@ static void *big_grow(void *p, size_t *bytes, size_t need)
         exit(2);
     }
 #ifdef MADV_HUGEPAGE
-    madvise(q, nb, MADV_HUGEPAGE);
+    if (nb >= ((size_t)4 << 20)) /* small traces (tests, fuzzing) should not fault in 2 MiB pages */
+        madvise(q, nb, MADV_HUGEPAGE);
 #endif
     *bytes = nb;
     return q;
@@ -282,7 +284,9 @@ static uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key)
     a->ids[ix] = (struct var_id_key){key, var_id};
     uint32_t bix;
     if (key) {
-        bix = a->vars[var_lookup(a, var_id, 0)].bix; /* may rehash the slots: j is stale from here */
+        /* may rehash the slots (j is stale from here) and move a->vars: read it after the call */
+        uint32_t base = var_lookup(a, var_id, 0);
+        bix = a->vars[base].bix;
     } else { /* every whole variable gets its container facts now: keyed records then point there */
         NGR_GROW(a->bases, a->bases_cap, a->nbases + 1);
         memset(&a->bases[a->nbases], 0, sizeof *a->bases);
