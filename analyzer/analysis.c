@@ -172,6 +172,8 @@ struct athr {
     uint32_t lset;
     bool lset_valid, ended;
     bool spawned;          /* began after its SPAWN: spawn_vc consumed */
+    uint32_t parent1;      /* index + 1 of the thread that spawned it, 0 = unknown */
+    uint32_t parent_clk;   /* the parent's own clock component when it spawned this thread */
 };
 
 struct an {
@@ -428,6 +430,21 @@ static inline bool unordered(const struct an *a, const struct acc *prev, uint32_
     return prev->clk > a->th[tix].vc[prev->tix];
 }
 
+/* prev was made before thread tix (or one of its ancestors) was even spawned by prev's thread:
+ * no schedule can put it inside anything tix does.  Module initialisation before the workers
+ * start is the common case; such a write is never "potentially" concurrent, whatever third
+ * access is unordered. */
+static bool born_after(const struct an *a, const struct acc *prev, uint32_t tix)
+{
+    for (unsigned depth = 0; depth < 64 && a->th[tix].parent1; depth++) {
+        uint32_t p = a->th[tix].parent1 - 1;
+        if (p == prev->tix && prev->clk <= a->th[tix].parent_clk)
+            return true;
+        tix = p;
+    }
+    return false;
+}
+
 /* Innermost location and line of a stack, from a table built once per trace (stack ids are
  * small and dense in practice; others take the slow path). */
 static uint32_t stack_top_loc_slow(const struct ngr_trace *t, uint32_t stack_id);
@@ -539,6 +556,8 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, cons
 /* Pairs the current write `cur` with an earlier write `prev` by another thread. */
 static void check_pair(struct an *a, uint32_t vix, const struct acc *prev, const struct acc *cur)
 {
+    if (born_after(a, prev, cur->tix))
+        return;
     bool observed = unordered(a, prev, cur->tix);
     if (cur->window && lset_disjoint(&a->L, cur->pset, prev->lset))
         candidate(a, cur->cls, vix, cur, true, prev, observed);
@@ -768,6 +787,10 @@ static void on_thread(struct an *a, const struct ngr_event *ev)
     case NGR_THR_SPAWN:
         if (o >= 0 && !a->th[o].spawn_vc && !a->th[o].spawned)
             a->th[o].spawn_vc = vc_copy(T->vc, a->n, NULL);
+        if (o >= 0 && !a->th[o].parent1) {
+            a->th[o].parent1 = ev->tix + 1;
+            a->th[o].parent_clk = T->vc[ev->tix];
+        }
         T->vc[ev->tix]++;
         break;
     case NGR_THR_BEGIN:
