@@ -40,7 +40,7 @@
 #define NGR_TRACE_SUFFIX ".ngrtrace"
 
 #define NGR_HEADER_SIZE 4096u               /* v1 writers; readers use the header's own field */
-#define NGR_CHUNK_SIZE_DEFAULT (256u * 1024u)
+#define NGR_CHUNK_SIZE_DEFAULT (64u * 1024u)
 #define NGR_CHUNK_MAGIC 0x4b43474eu          /* "NGCK" read as little-endian bytes */
 
 /* ---- file header ------------------------------------------------------------------------- */

@@ -89,7 +89,11 @@ LD_PRELOAD=$NGR_PRELOAD NOGILRACE_TRACE_DIR=t3 $PY closer.py >out 2>err; rc=$?
 echo "ok: a closed and reused trace descriptor ($(cat err))"
 
 # ---- disk full: a tmpfs that holds the header and a few chunks --------------------------------
-if ! { mkdir full && mount -t tmpfs -o size=1200k tmpfs full; }; then
+# Sized from the writer's chunk size: room for the header and four and a half chunks, fewer than
+# the program needs (metadata, main thread, workers).
+chunk_kib=$(sed -n 's/^#define NGR_CHUNK_SIZE_DEFAULT (\([0-9]*\)u \* 1024u).*/\1/p' "$NGR_ROOT/common/trace_format.h")
+[ -n "$chunk_kib" ] || fail "cannot read NGR_CHUNK_SIZE_DEFAULT"
+if ! { mkdir full && mount -t tmpfs -o size=$((chunk_kib * 9 / 2))k tmpfs full; }; then
     echo "cannot mount a tmpfs (not root?)"
     exit 77
 fi
