@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "json_writer.h"
+
 void *ngr_xmalloc(size_t n);
 void *ngr_xcalloc(size_t n, size_t size);
 void *ngr_xrealloc(void *p, size_t n);
@@ -52,8 +54,9 @@ uint32_t *ngr_map_get_maybe(const struct ngr_map *m, uint64_t key);
 void ngr_map_put(struct ngr_map *m, uint64_t key, uint32_t val);
 
 /* Writes s (len bytes, any content) as a JSON string literal, quotes included.  Invalid UTF-8
- * bytes become U+FFFD, so the output is always valid JSON. */
-void ngr_json_str(FILE *f, const char *s, size_t len);
+ * bytes become U+FFFD, so the output is always valid JSON.  One escaper serves dump and report:
+ * json_writer.c's. */
+static inline void ngr_json_str(FILE *f, const char *s, size_t len) { ngr_json_escape(f, s, len); }
 static inline void ngr_json_cstr(FILE *f, const char *s) { ngr_json_str(f, s, s ? __builtin_strlen(s) : 0); }
 
 /* Glob match (fnmatch without flags: '*' matches '/' too). */
