@@ -23,16 +23,21 @@
 
 /* ---- mutexes -------------------------------------------------------------------------------- */
 
-#define LOCK_HOOK(name, params, args)                                                              \
+/* The shape of every "record it once it succeeded" hook: the real call, then `on_success` when it
+ * returned 0.  Untraced threads (and re-entered calls) go straight through. */
+#define AFTER_SUCCESS_HOOK(name, params, args, on_success)                                         \
     int name params                                                                                \
     {                                                                                              \
         if (!TRACED())                                                                             \
             return REAL(name) args;                                                                \
         int rc = REAL(name) args;                                                                  \
         if (rc == 0)                                                                               \
-            ngr_emit_pthread_sync(NGR_SYNC_ACQUIRE, m, MUTEX);                                     \
+            on_success;                                                                            \
         return rc;                                                                                 \
     }
+
+#define LOCK_HOOK(name, params, args)                                                              \
+    AFTER_SUCCESS_HOOK(name, params, args, ngr_emit_pthread_sync(NGR_SYNC_ACQUIRE, m, MUTEX))
 
 LOCK_HOOK(pthread_mutex_lock, (pthread_mutex_t * m), (m))
 LOCK_HOOK(pthread_mutex_trylock, (pthread_mutex_t * m), (m))
@@ -73,19 +78,14 @@ static bool rd_pop(const void *l)
     return false;
 }
 
-#define RW_HOOK(name, kind, params, args)                                                          \
-    int name params                                                                                \
-    {                                                                                              \
-        if (!TRACED())                                                                             \
-            return REAL(name) args;                                                                \
-        int rc = REAL(name) args;                                                                  \
-        if (rc == 0) {                                                                             \
-            if (kind == NGR_SYNC_RD_ACQUIRE)                                                       \
-                rd_push(l);                                                                        \
-            ngr_emit_pthread_sync(kind, l, RWLOCK);                                                \
-        }                                                                                          \
-        return rc;                                                                                 \
-    }
+static void rw_acquired(unsigned kind, const void *l)
+{
+    if (kind == NGR_SYNC_RD_ACQUIRE)
+        rd_push(l);
+    ngr_emit_pthread_sync(kind, l, RWLOCK);
+}
+
+#define RW_HOOK(name, kind, params, args) AFTER_SUCCESS_HOOK(name, params, args, rw_acquired(kind, l))
 
 RW_HOOK(pthread_rwlock_rdlock, NGR_SYNC_RD_ACQUIRE, (pthread_rwlock_t * l), (l))
 RW_HOOK(pthread_rwlock_tryrdlock, NGR_SYNC_RD_ACQUIRE, (pthread_rwlock_t * l), (l))
@@ -117,15 +117,7 @@ int pthread_rwlock_destroy(pthread_rwlock_t *l)
 /* ---- semaphores: post happens before the wait it satisfies ---------------------------------- */
 
 #define SEM_WAIT_HOOK(name, params, args)                                                          \
-    int name params                                                                                \
-    {                                                                                              \
-        if (!TRACED())                                                                             \
-            return REAL(name) args;                                                                \
-        int rc = REAL(name) args;                                                                  \
-        if (rc == 0)                                                                               \
-            ngr_emit_pthread_sync(NGR_SYNC_RECV, s, SEM);                                          \
-        return rc;                                                                                 \
-    }
+    AFTER_SUCCESS_HOOK(name, params, args, ngr_emit_pthread_sync(NGR_SYNC_RECV, s, SEM))
 
 SEM_WAIT_HOOK(sem_wait, (sem_t * s), (s))
 SEM_WAIT_HOOK(sem_trywait, (sem_t * s), (s))
@@ -149,29 +141,22 @@ int sem_destroy(sem_t *s)
 /* ---- condition variables -------------------------------------------------------------------- */
 
 /* wait releases the mutex and takes it back; a wake-up is ordered after the signal. */
-int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
-{
-    if (!TRACED())
-        return REAL(pthread_cond_wait)(c, m);
-    ngr_emit_pthread_sync(NGR_SYNC_RELEASE, m, MUTEX);
-    int rc = REAL(pthread_cond_wait)(c, m);
-    if (rc == 0)
-        ngr_emit_pthread_sync(NGR_SYNC_RECV, c, COND);
-    ngr_emit_pthread_sync(NGR_SYNC_ACQUIRE, m, MUTEX);
-    return rc;
-}
+#define COND_WAIT_HOOK(name, params, args)                                                         \
+    int name params                                                                                \
+    {                                                                                              \
+        if (!TRACED())                                                                             \
+            return REAL(name) args;                                                                \
+        ngr_emit_pthread_sync(NGR_SYNC_RELEASE, m, MUTEX);                                         \
+        int rc = REAL(name) args;                                                                  \
+        if (rc == 0)                                                                               \
+            ngr_emit_pthread_sync(NGR_SYNC_RECV, c, COND);                                         \
+        ngr_emit_pthread_sync(NGR_SYNC_ACQUIRE, m, MUTEX);                                         \
+        return rc;                                                                                 \
+    }
 
-int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
-{
-    if (!TRACED())
-        return REAL(pthread_cond_timedwait)(c, m, t);
-    ngr_emit_pthread_sync(NGR_SYNC_RELEASE, m, MUTEX);
-    int rc = REAL(pthread_cond_timedwait)(c, m, t);
-    if (rc == 0)
-        ngr_emit_pthread_sync(NGR_SYNC_RECV, c, COND);
-    ngr_emit_pthread_sync(NGR_SYNC_ACQUIRE, m, MUTEX);
-    return rc;
-}
+COND_WAIT_HOOK(pthread_cond_wait, (pthread_cond_t * c, pthread_mutex_t * m), (c, m))
+COND_WAIT_HOOK(pthread_cond_timedwait, (pthread_cond_t * c, pthread_mutex_t * m, const struct timespec *t),
+               (c, m, t))
 
 int pthread_cond_signal(pthread_cond_t *c)
 {
