@@ -3,7 +3,7 @@
  *   gentrace [--events N] [--threads T] [--vars V] [--locks L] [--seed S] -o FILE
  *
  * The file follows common/trace_format.h: a 4096-byte header (FINISHED set, chunk_count filled),
- * 256 KiB chunks, each sealed with its payload length and CRC-32C.  Stream 0 holds the metadata
+ * NGR_CHUNK_SIZE_DEFAULT chunks, each sealed with its payload length and CRC-32C.  Stream 0 holds the metadata
  * (strings, locations, stacks, variables, keys, lock names, thread names, process facts, END);
  * streams 1..T+1 hold the threads' events.  The mix imitates a locked program at scale:
  *   - T worker threads spawned by the main thread (BEGIN/SPAWN ... END/JOIN, all with seq numbers);
@@ -118,7 +118,7 @@ static uint32_t below(uint32_t n) { return (uint32_t)((rnd() >> 32) % n); }
 
 /* ---- the simulated program ---------------------------------------------------------------------- */
 
-enum { NLOC = 600, NSTACK = 400, NKEYS = 3000, NRACY = 12 };
+enum { NLOC = 600, NSTACK = 400, NKEYS = 3000, NRACY = 12, RACY_STEPS = 200 };
 
 struct opts {
     uint64_t events;
@@ -159,6 +159,7 @@ static uint64_t lock_obj(uint32_t l) { return 0x7f3a00001000ull + (uint64_t)l * 
  * (accessed with keys), every 7th a class attribute, every 11th an object attribute. */
 struct layout {
     uint32_t shared, racy_first, private_first, total;
+    uint64_t racy_period; /* every racy_period-th step is a racy read-modify-write */
 };
 
 static unsigned var_kind_of(uint32_t v)
@@ -259,6 +260,14 @@ static void write_metadata(const struct opts *o, const struct layout *ly)
 static void step(const struct opts *o, const struct layout *ly, uint32_t t, uint64_t frame, uint64_t n)
 {
     uint32_t stack = 1 + below(NSTACK);
+    /* Checked before the private branch: any period that is 19 mod 20 (99999 was) would otherwise
+     * never get here.  The period scales with the trace so every size gets ~RACY_STEPS of them. */
+    if (n % ly->racy_period == ly->racy_period - 1) { /* a real race: read-modify-write with no lock */
+        uint32_t v = ly->racy_first + below(NRACY);
+        access_rec(t, NGR_ACC_READ, v, 0, frame, stack);
+        access_rec(t, NGR_ACC_WRITE, v, 0, frame, stack);
+        return;
+    }
     if (n % 20 == 19) { /* private, unlocked */
         uint32_t count = 2 + below(4);
         uint32_t nthreads = o->threads;
@@ -272,12 +281,6 @@ static void step(const struct opts *o, const struct layout *ly, uint32_t t, uint
             uint64_t key = var_kind_of(v) == NGR_VAR_CONTAINER ? 1 + below(NKEYS) : 0;
             access_rec(t, kind, v, key, frame, stack);
         }
-        return;
-    }
-    if (n % 100000 == 99999) { /* a real race: read-modify-write with no lock */
-        uint32_t v = ly->racy_first + below(NRACY);
-        access_rec(t, NGR_ACC_READ, v, 0, frame, stack);
-        access_rec(t, NGR_ACC_WRITE, v, 0, frame, stack);
         return;
     }
     uint32_t l = below(o->locks);
@@ -353,6 +356,10 @@ int main(int argc, char **argv)
     ly.racy_first = ly.private_first - NRACY;
     ly.shared = ly.racy_first - 1;
     ly.total = o.vars;
+    /* a step writes ~6 events on average: spread ~RACY_STEPS racy steps over the whole trace */
+    ly.racy_period = o.events / 6 / RACY_STEPS;
+    if (ly.racy_period < 2)
+        ly.racy_period = 2;
 
     static unsigned char header_space[NGR_HEADER_SIZE];
     if (fwrite(header_space, sizeof header_space, 1, g_out) != 1)
