@@ -242,6 +242,8 @@ def analyze(analyzer, target, one_core=False):
                     break
             if events is None and isinstance(doc.get("summary"), dict):
                 events = doc["summary"].get("events")
+            if isinstance(doc.get("summary"), dict) and isinstance(doc["summary"].get("races"), int):
+                res["races"] = doc["summary"]["races"]
     except ValueError:
         pass
     res["events_from"] = "analyzer" if events is not None else None
@@ -603,6 +605,12 @@ def big_trace(tools, events, workdir):
             if a.get("cpu_s"):
                 res["events_per_cpu_s"] = ev / a["cpu_s"]
             res["bytes_per_event"] = res["trace_bytes"] / ev
+            # gentrace plants racy read-modify-writes: no finding means the timing did not run
+            # the real analysis (or the generator lost its races)
+            res["races"] = a.get("races")
+            if not res["races"]:
+                res["problem"] = (f"the analyzer reported {res['races']} findings on it; gentrace plants "
+                                  "racy read-modify-writes, so the timed run did not do the real analysis")
     os.unlink(path)
     return res
 
@@ -686,6 +694,8 @@ def floors(results, big, tools):
             out.append({"issue": 5, "what": "the same per CPU second (load on a shared machine inflates wall time)",
                         "value": big["events_per_cpu_s"], "floor": ">= 10M events/s",
                         "verdict": verdict(big["events_per_cpu_s"] >= FLOOR_EVPS)})
+        out.append({"issue": 5, "what": "findings on it (gentrace plants races)", "value": big.get("races"),
+                    "floor": "> 0", "verdict": "PROBLEM: " + big["problem"] if big.get("problem") else "PASS"})
         out.append({"issue": 5, "what": "analyzer peak RSS on it", "value": big["analyzer"]["rss_kb"] * 1024,
                     "floor": "(reported)", "verdict": ""})
     else:
@@ -878,14 +888,18 @@ def print_report(doc):
                if big.get("events_per_cpu_s") else "")
         print(f"synthetic trace (bench/gentrace): {fmt_n(big['events'])} events, {big['trace_bytes'] / 2**30:.2f} GiB "
               f"({big['bytes_per_event']:.1f} B/event), analyzer on one core {an['wall_s']:.2f} s wall = "
-              f"{fmt_n(big['events_per_s'])} events/s{cpu}, peak RSS {an['rss_kb'] / 1024:.0f} MiB")
+              f"{fmt_n(big['events_per_s'])} events/s{cpu}, peak RSS {an['rss_kb'] / 1024:.0f} MiB, "
+              f"{big.get('races')} findings")
+        if big.get("problem"):
+            print(f"! synthetic trace: {big['problem']}")
     else:
         print(f"synthetic trace: {big.get('status')}")
     if big.get("validation"):
         print(f"synthetic trace read back with dump --json: {big['validation']}")
     print()
     print(table([[f"#{f['issue']}", f["what"],
-                  "-" if f["value"] is None else (fmt_n(f["value"]) + ("B" if "RSS on" in f["what"] else "/s")
+                  "-" if f["value"] is None else str(f["value"]) if f["what"].startswith("findings") else
+                  (fmt_n(f["value"]) + ("B" if "RSS on" in f["what"] else "/s")
                                                   if f["value"] > 1000 else fmt_x(f["value"])),
                   f["floor"], f["verdict"][:100]] for f in doc["floors"]],
                 ["issue", "floor check (information, never fails)", "measured", "floor", "verdict"],
