@@ -329,7 +329,8 @@ static int parse(int argc, char **argv, struct opts *o)
             return -1;
         i++;
     }
-    if (!o->out || o->threads < 1 || o->threads > 4096 || o->locks < 1 || o->vars < 4 * o->locks + NRACY + o->threads)
+    if (!o->out || o->threads < 1 || o->threads > 4096 || o->locks < 1 || o->vars < 4 * o->locks + NRACY + o->threads ||
+        o->vars / 4 < o->threads) /* each thread needs a private variable in the last quarter */
         return -1;
     return 0;
 }
@@ -339,7 +340,7 @@ int main(int argc, char **argv)
     struct opts o = {.events = 50000000, .threads = 16, .vars = 4000, .locks = 64, .seed = 1};
     if (parse(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: gentrace [--events N] [--threads T] [--vars V] [--locks L] [--seed S] -o FILE\n"
-                        "       (vars >= 4*locks + %d + threads)\n", NRACY);
+                        "       (vars >= 4*locks + %d + threads, vars/4 >= threads)\n", NRACY);
         return 2;
     }
     g_path = o.out;
