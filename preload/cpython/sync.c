@@ -138,9 +138,15 @@ void ngr_sync_name_hint(PyObject *obj, const char *qualified_name)
     unsigned kind = c_kind(obj);
     if (!kind)
         kind = ngr_sync_py_kind(obj);
-    if (kind)   /* C objects created while tracing have table ids; the others their address */
-        ngr_define_sync_obj(ngr_sync_ids_get(obj), kind,
-                            ngr_intern_string(qualified_name, strlen(qualified_name)));
+    if (!kind)
+        return;
+    /* Objects created while tracing have table ids; the others their address.  The first name
+     * stays: names are resolved by id with the last definition winning, and an alias stored later
+     * (`from app import lock`, pytest-run-parallel copying a test module's globals into its own)
+     * must not send the reader to the wrong module. */
+    uint64_t id = ngr_sync_ids_get(obj);
+    if (ngr_sync_ids_claim_name(id))
+        ngr_define_sync_obj(id, kind, ngr_intern_string(qualified_name, strlen(qualified_name)));
 }
 
 /* ---- creation and destruction -------------------------------------------------------------- */

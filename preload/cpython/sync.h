@@ -38,7 +38,9 @@ int ngr_sync_init(void);
 
 /* Name hint: hooks-access calls this whenever it sees `obj` stored under a global or class
  * attribute named `qualified_name` (e.g. "app.lock", "app.Registry._lock").  If obj is a lock or
- * another synchronisation object the detector knows, it is (re)named; otherwise nothing happens.
+ * another synchronisation object the detector knows and has no such name yet, it is renamed
+ * (replacing "<lock created at ...>"); the first name stays, later aliases are ignored; otherwise
+ * nothing happens.
  * Never runs Python code; cheap for objects that are not synchronisation objects (a type check). */
 void ngr_sync_name_hint(PyObject *obj, const char *qualified_name);
 

@@ -11,6 +11,14 @@
  * Concurrency: an entry is inserted by the creating thread before the object is shared and removed
  * by its deallocator after the last use, so an entry's key never changes while others look it up;
  * removal leaves a tombstone (never an empty slot), so a probe never stops early.
+ *
+ * Named ids: the first global or class attribute an object is stored under names it for good
+ * (ngr_sync_ids_claim_name); later aliases (`from app import lock`, a plugin copying a test
+ * module's globals into its own) do not rename it.  A second table, of ids; an id leaves it
+ * (tombstone) when its object is dropped, so a generation counter that wraps cannot make a new
+ * object inherit the mark.  Its tombstones are not reused (two threads naming one object at once
+ * could insert it twice), so a program that names and drops very many objects ends with probe
+ * runs full of them: then every hint names, as before (the last alias wins).
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -28,6 +36,7 @@ struct slot {
 };
 
 static struct slot *table;          /* mmap'ed: untouched pages cost nothing */
+static _Atomic uint64_t *named;     /* ids named by a name hint; 0 empty, TOMB removed */
 static _Atomic uint64_t generation;
 
 int ngr_sync_ids_init(void)
@@ -37,6 +46,10 @@ int ngr_sync_ids_init(void)
     if (p == MAP_FAILED)
         return -1;
     table = p;
+    p = mmap(NULL, SLOTS * sizeof(*named), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED)
+        named = p;
     return 0;
 }
 
@@ -87,6 +100,8 @@ uint64_t ngr_sync_ids_get(const void *obj)
     return s ? s->id : (uint64_t)(uintptr_t)obj;
 }
 
+static void unname(uint64_t id);
+
 uint64_t ngr_sync_ids_drop(const void *obj)
 {
     struct slot *s = find((uintptr_t)obj);
@@ -94,5 +109,44 @@ uint64_t ngr_sync_ids_drop(const void *obj)
         return 0;
     uint64_t id = s->id;
     atomic_store_explicit(&s->key, TOMB, memory_order_release);
+    unname(id);
     return id;
+}
+
+/* ---- named ids ----------------------------------------------------------------------------- */
+
+bool ngr_sync_ids_claim_name(uint64_t id)
+{
+    if (!named || id == 0 || id == TOMB)
+        return true;                /* no table: every hint names (last one wins) */
+    uint32_t s = slot_of((uintptr_t)id ^ (uintptr_t)(id >> 48));
+    for (unsigned i = 0; i < PROBES; i++, s = (s + 1) & (SLOTS - 1)) {
+        uint64_t k = atomic_load_explicit(&named[s], memory_order_acquire);
+        if (k == id)
+            return false;
+        if (k != 0)
+            continue;               /* taken or a tombstone: never reused, so no duplicates */
+        if (atomic_compare_exchange_strong_explicit(&named[s], &k, id, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return true;
+        if (k == id)
+            return false;           /* another thread named it just now */
+    }
+    return true;                    /* crowded: name it anyway */
+}
+
+static void unname(uint64_t id)
+{
+    if (!named)
+        return;
+    uint32_t s = slot_of((uintptr_t)id ^ (uintptr_t)(id >> 48));
+    for (unsigned i = 0; i < PROBES; i++, s = (s + 1) & (SLOTS - 1)) {
+        uint64_t k = atomic_load_explicit(&named[s], memory_order_acquire);
+        if (k == id) {
+            atomic_store_explicit(&named[s], TOMB, memory_order_release);
+            return;
+        }
+        if (k == 0)
+            return;
+    }
 }

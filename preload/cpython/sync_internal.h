@@ -33,6 +33,9 @@ NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_get(const void *obj);
  * before tracing, Condition waiter locks) get no FREE: their address ids are never handed out
  * again, since whatever is created later at that address gets a table id. */
 NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_drop(const void *obj);
+/* True the first time it is called for `id` (until the object with that id is dropped): the
+ * caller may name it.  Lock-free, no allocation; true when the table is missing or crowded. */
+NGR_SYNC_HIDDEN bool ngr_sync_ids_claim_name(uint64_t id);
 
 /* Emit with an explicit id (C objects: ngr_sync_ids_get). */
 static inline void ngr_sync_emit_id(unsigned kind, uint64_t id, uint32_t count)
