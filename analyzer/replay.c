@@ -22,26 +22,28 @@ static inline void settle(const struct ngr_stream_idx *s, size_t *chunk, uint64_
     }
 }
 
-/* Finds the next SYNC/THREAD record at or after the look-ahead position. */
+/* Finds the next SYNC/THREAD record at or after the look-ahead position.  Records were framed
+ * when the trace was opened (sizes valid, none crossing its chunk's end), so the walk trusts
+ * their sizes. */
 static void look_ahead(struct ngr_replay *r, struct ngr_thread *th)
 {
-    const struct ngr_stream_idx *s = stream_of(r, th);
+    const struct ngr_stream_idx *s = th->s;
     size_t ch = th->la_chunk;
     uint64_t off = th->la_off;
-    for (;;) {
-        settle(s, &ch, &off);
-        if (ch >= s->nchunks) {
-            th->next_seq = UINT64_MAX;
-            break;
+    for (; ch < s->nchunks; off = ++ch < s->nchunks ? s->chunks[ch].data : off) {
+        for (uint64_t end = s->chunks[ch].data_end; off < end;) {
+            uint64_t w0 = ngr_trace_word(r->t, off, 0);
+            unsigned op = ngr_w0_op(w0);
+            if (op == NGR_OP_SYNC || op == NGR_OP_THREAD) {
+                th->next_seq = ngr_trace_word(r->t, off, 1);
+                th->la_chunk = ch;
+                th->la_off = off;
+                return;
+            }
+            off += 8ull * ngr_w0_words(w0);
         }
-        uint64_t w0 = ngr_trace_word(r->t, off, 0);
-        unsigned op = ngr_w0_op(w0);
-        if (op == NGR_OP_SYNC || op == NGR_OP_THREAD) {
-            th->next_seq = ngr_trace_word(r->t, off, 1);
-            break;
-        }
-        off += 8ull * ngr_w0_words(w0);
     }
+    th->next_seq = UINT64_MAX;
     th->la_chunk = ch;
     th->la_off = off;
 }
@@ -202,36 +204,9 @@ static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kin
 
 /* ---- next ---------------------------------------------------------------------------------------- */
 
-static inline void fill_access(const struct ngr_trace *t, uint64_t off, uint64_t w0, uint32_t tix,
-                               struct ngr_event *ev)
-{
-    uint64_t w3 = ngr_trace_word(t, off, 3);
-    unsigned fl = ngr_w0_flags(w0);
-    *ev = (struct ngr_event){
-        .op = NGR_OP_ACCESS, .kind = fl & NGR_ACC_KIND_MASK, .atomic = (fl & NGR_ACC_FLAG_ATOMIC) != 0,
-        .tix = tix, .var_id = ngr_w0_arg(w0), .key_id = ngr_trace_word(t, off, 1),
-        .frame_id = ngr_trace_word(t, off, 2), .stack_id = (uint32_t)w3,
-        .native_stack_id = (uint32_t)(w3 >> 32), .offset = off};
-}
-
-bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
+bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev)
 {
     const struct ngr_trace *t = r->t;
-    /* Fast path: the current thread has access records left before its next sync record in this
-     * chunk (the look-ahead already walked them, so no checks are needed). */
-    if (r->cur >= 0) {
-        struct ngr_thread *th = &r->threads[r->cur];
-        while (th->chunk == th->la_chunk && th->off < th->la_off) {
-            uint64_t off = th->off;
-            uint64_t w0 = ngr_trace_word(t, off, 0);
-            th->off += 8ull * ngr_w0_words(w0);
-            if (ngr_w0_op(w0) == NGR_OP_ACCESS) {
-                fill_access(t, off, w0, (uint32_t)r->cur, ev);
-                r->events++;
-                return true;
-            }
-        }
-    }
     for (;;) {
         if (r->cur < 0) {
             if (!r->nheap)
@@ -251,7 +226,7 @@ bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
         unsigned op = ngr_w0_op(w0);
         th->off += 8ull * ngr_w0_words(w0);
         if (op == NGR_OP_ACCESS) {
-            fill_access(t, off, w0, (uint32_t)r->cur, ev);
+            ngr_replay_fill_access(t, off, w0, (uint32_t)r->cur, ev);
             r->events++;
             return true;
         }

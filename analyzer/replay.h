@@ -78,11 +78,50 @@ struct ngr_replay {
 };
 
 void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t);
-/* Next event in replay order; false at the end. */
-bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev);
+/* Next event in replay order; false at the end.  Only the fields of the event's kind are set
+ * (an access leaves seq, obj, count, other and extra as they were). */
+static inline bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev);
+bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev);
 void ngr_replay_free(struct ngr_replay *r);
 
 /* Index of thread number num, or -1 when it has no stream in this trace. */
 int ngr_replay_thread_index(const struct ngr_replay *r, uint32_t num);
+
+static inline void ngr_replay_fill_access(const struct ngr_trace *t, uint64_t off, uint64_t w0, uint32_t tix,
+                                          struct ngr_event *ev)
+{
+    uint64_t w3 = ngr_trace_word(t, off, 3);
+    unsigned fl = ngr_w0_flags(w0);
+    ev->op = NGR_OP_ACCESS;
+    ev->kind = fl & NGR_ACC_KIND_MASK;
+    ev->atomic = (fl & NGR_ACC_FLAG_ATOMIC) != 0;
+    ev->tix = tix;
+    ev->var_id = ngr_w0_arg(w0);
+    ev->key_id = ngr_trace_word(t, off, 1);
+    ev->frame_id = ngr_trace_word(t, off, 2);
+    ev->stack_id = (uint32_t)w3;
+    ev->native_stack_id = (uint32_t)(w3 >> 32);
+    ev->offset = off;
+}
+
+/* The common case inline: the current thread has access records left before its next sync
+ * record in this chunk (the look-ahead already walked them, so no checks are needed). */
+static inline bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
+{
+    if (r->cur >= 0) {
+        struct ngr_thread *th = &r->threads[r->cur];
+        while (th->chunk == th->la_chunk && th->off < th->la_off) {
+            uint64_t off = th->off;
+            uint64_t w0 = ngr_trace_word(r->t, off, 0);
+            th->off += 8ull * ngr_w0_words(w0);
+            if (ngr_w0_op(w0) == NGR_OP_ACCESS) {
+                ngr_replay_fill_access(r->t, off, w0, (uint32_t)r->cur, ev);
+                r->events++;
+                return true;
+            }
+        }
+    }
+    return ngr_replay_next_slow(r, ev);
+}
 
 #endif
