@@ -250,7 +250,7 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, cons
     if (!s) {
         s = &v->r[v->rr++ % NSLOT];
         if (unordered_at(a, s->tix, s->clk, tix))
-            v->lost_reads = true;
+            v->lost_reads = 1;
     }
     *s = (struct rslot){.tix = tix, .kind = ev->kind & 7, .atomic = ev->atomic, .clk = clk, .stack = ev->stack_id,
                         .lset = x->lset};
@@ -258,7 +258,7 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, cons
         bool created;
         site_count(a, vix, top_loc(a, ev->stack_id), &created)->reads++;
     }
-    for (unsigned i = 0; i < v->nw; i++) {
+    for (unsigned i = 0; v->wwin && i < v->nw; i++) {
         if (v->w[i].window && v->w[i].tix != tix) {
             struct acc_full rd = {.tix = tix, .clk = clk, .lset = x->lset, .pset = x->lset, .stack = ev->stack_id,
                                   .nstack = ev->native_stack_id, .kind = (uint8_t)ev->kind, .atomic = ev->atomic};
@@ -307,7 +307,7 @@ static unsigned window_class(struct an *a, struct var *v, uint32_t vix, const st
         if (created || !v->watch)
             sc->reads++; /* the read that opened this window was not counted yet */
         sc->windows++;
-        v->watch = true;
+        v->watch = 1;
     }
     return CLS_LINES_DIFFER; /* protected windows count as lost updates if they ever conflict */
 }
@@ -391,9 +391,10 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, uin
     v->w[0] = cur;
     if (!v->nw)
         v->nw = 1;
+    v->wwin = v->w[0].window || (v->nw > 1 && v->w[1].window);
     for (unsigned i = 0; i < NSLOT; i++)
         v->r[i].clk = 0;
-    v->lost_reads = false;
+    v->lost_reads = 0;
 }
 
 static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, uint32_t bix, const struct actx *x)

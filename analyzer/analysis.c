@@ -126,7 +126,7 @@ static void lookup(struct an *a, struct pend *p)
 {
     if (p->ev.op != NGR_OP_ACCESS)
         return;
-    p->vix = var_lookup(a, p->ev.var_id, p->ev.key_id, p->hash);
+    p->vix = var_guess(a, p->ev.var_id, p->ev.key_id, p->hash);
     p->bix = base_index(a, p->ev.var_id);
     const char *v = (const char *)&a->vars[p->vix];
     __builtin_prefetch(v);
@@ -136,8 +136,12 @@ static void lookup(struct an *a, struct pend *p)
 
 static void run(struct an *a, struct pend *p)
 {
-    if (p->ev.op == NGR_OP_ACCESS)
+    if (p->ev.op == NGR_OP_ACCESS) {
+        const struct var *v = &a->vars[p->vix];
+        if (v->var_id != p->ev.var_id || v->key != p->ev.key_id) /* var_guess met another identity */
+            p->vix = var_lookup(a, p->ev.var_id, p->ev.key_id, p->hash);
         on_access(a, &p->ev, p->vix, p->bix, &p->x);
+    }
     else if (p->ev.op == NGR_OP_SYNC)
         on_sync(a, &p->ev);
     else
@@ -179,7 +183,8 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
                 struct actx x = {cur_lset(a, p->ev.tix), a->r.serial, th->held, th->nheld};
                 p->hash = var_hash(p->ev.var_id, p->ev.key_id);
                 lookup(a, p);
-                on_access(a, &p->ev, p->vix, p->bix, &x);
+                p->x = x;
+                run(a, p);
                 head++, looked++, ran++;
                 continue;
             }

@@ -98,8 +98,10 @@ struct var {
     uint32_t var_id;
     uint8_t nw;            /* writes kept (0..2) */
     uint8_t rr;            /* round-robin victim among reader slots */
-    bool lost_reads;       /* an unordered reader was forgotten: ownership cannot be proven */
-    bool watch;            /* count reads per site (a CLS_LINES_DIFFER window was seen) */
+    uint8_t lost_reads : 1; /* an unordered reader was forgotten: ownership cannot be proven */
+    uint8_t watch : 1;     /* count reads per site (a CLS_LINES_DIFFER window was seen) */
+    uint8_t wwin : 1;      /* one of w[] is a window (a read checks its site against it) */
+    uint8_t spare;
     struct acc w[2];       /* w[0]: last write; w[1]: last write by another thread than w[0]'s */
     struct rslot r[NSLOT];
 } __attribute__((aligned(64)));
@@ -161,7 +163,7 @@ struct an {
     /* variables (vartab.c): open addressing over (var_id, key) into big anonymous mappings */
     struct var *vars;
     size_t nvars, vars_bytes;
-    struct vslot { uint64_t key; uint32_t var_id, ix; } *vslots; /* ix: 1 + var index, 0 = empty */
+    struct vslot { uint32_t tag, ix1; } *vslots; /* tag: hash >> 32; ix1: 1 + var index, 0 = empty */
     size_t vslot_cap, vslot_bytes;
     unsigned vslot_shift;  /* 64 - log2(vslot_cap): a slot index is the hash's top bits */
     struct base_state *bases;
@@ -213,6 +215,10 @@ static inline uint64_t var_hash(uint32_t var_id, uint64_t key)
 }
 /* The record of (var_id, key), made when new; h = var_hash(var_id, key). */
 uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key, uint64_t h);
+/* The same without reading records: the first record whose slot has h's tag, or a new one.  It
+ * can be another identity with the same tag (rarely): the caller checks once the record is in
+ * the cache and then asks var_lookup(). */
+uint32_t var_guess(struct an *a, uint32_t var_id, uint64_t key, uint64_t h);
 static inline const void *vslot_addr(const struct an *a, uint64_t h)
 {
     return a->vslot_cap ? &a->vslots[h >> a->vslot_shift] : NULL;

@@ -141,8 +141,8 @@ static struct ngr_held *held_find(struct ngr_thread *th, uint64_t obj, bool rd)
 
 static void held_remove(struct ngr_thread *th, struct ngr_held *h)
 {
-    size_t i = (size_t)(h - th->held);
-    memmove(&th->held[i], &th->held[i + 1], (th->nheld - i - 1) * sizeof *h);
+    for (size_t i = (size_t)(h - th->held); i + 1 < th->nheld; i++) /* a few entries: no memmove call */
+        th->held[i] = th->held[i + 1];
     th->nheld--;
     th->lock_version++;
 }
@@ -151,7 +151,8 @@ static void held_add(struct ngr_replay *r, struct ngr_thread *th, uint64_t obj, 
 {
     if (th->nheld >= NGR_MAX_HELD)
         return;
-    NGR_GROW(th->held, th->held_cap, th->nheld + 1);
+    if (th->nheld >= th->held_cap)
+        NGR_GROW(th->held, th->held_cap, th->nheld + 1);
     th->held[th->nheld++] = (struct ngr_held){obj, ++r->serial, depth, rd};
     th->lock_version++;
 }
@@ -233,19 +234,21 @@ bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev)
         if (op != NGR_OP_SYNC && op != NGR_OP_THREAD)
             continue; /* unknown or misplaced record: skipped by its size */
         /* the sync record the heap chose us for: emit it, then queue the thread again */
+        ev->op = op;
+        ev->kind = ngr_w0_flags(w0);
+        ev->tix = (uint32_t)r->cur;
+        ev->seq = ngr_trace_word(t, off, 1);
+        ev->offset = off;
         if (op == NGR_OP_SYNC) {
             uint64_t w3 = ngr_trace_word(t, off, 3);
-            *ev = (struct ngr_event){
-                .op = op, .kind = ngr_w0_flags(w0), .tix = (uint32_t)r->cur,
-                .stack_id = ngr_w0_arg(w0), .seq = ngr_trace_word(t, off, 1),
-                .obj = ngr_trace_word(t, off, 2), .count = (uint32_t)w3,
-                .native_stack_id = (uint32_t)(w3 >> 32), .offset = off};
+            ev->stack_id = ngr_w0_arg(w0);
+            ev->obj = ngr_trace_word(t, off, 2);
+            ev->count = (uint32_t)w3;
+            ev->native_stack_id = (uint32_t)(w3 >> 32);
             apply_sync(r, th, ev->kind, ev->obj, ev->count);
         } else {
-            *ev = (struct ngr_event){
-                .op = op, .kind = ngr_w0_flags(w0), .tix = (uint32_t)r->cur,
-                .other = ngr_w0_arg(w0), .seq = ngr_trace_word(t, off, 1),
-                .extra = ngr_trace_word(t, off, 2), .offset = off};
+            ev->other = ngr_w0_arg(w0);
+            ev->extra = ngr_trace_word(t, off, 2);
         }
         th->la_chunk = th->chunk;
         th->la_off = th->off;

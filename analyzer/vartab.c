@@ -43,19 +43,25 @@ static void big_free(void *p, size_t bytes)
         munmap(p, bytes);
 }
 
-/* Doubles the slots (kept at most half full) and re-inserts every record from the old ones. */
+/* Doubles the slots (kept at most 3/4 full: 8-byte slots, several probes per cache line).  A
+ * slot's tag holds the top 32 bits of its hash, which is all a slot index is made of, so
+ * re-inserting never reads a record. */
 static void vslots_rehash(struct an *a)
 {
     size_t cap = a->vslot_cap ? a->vslot_cap * 2 : 1024, bytes = 0;
     unsigned shift = a->vslot_cap ? a->vslot_shift - 1 : 64 - 10;
+    if (shift < 32) {
+        fprintf(stderr, "nogilrace: more than 2^31 variable identities in one trace\n");
+        exit(2);
+    }
     struct vslot *old = a->vslots;
     size_t old_cap = a->vslot_cap, old_bytes = a->vslot_bytes;
     struct vslot *s = big_grow(NULL, &bytes, cap * sizeof *s);
     for (size_t i = 0; i < old_cap; i++) {
-        if (!old[i].ix)
+        if (!old[i].ix1)
             continue;
-        size_t j = var_hash(old[i].var_id, old[i].key) >> shift;
-        while (s[j].ix)
+        size_t j = ((uint64_t)old[i].tag << 32) >> shift;
+        while (s[j].ix1)
             j = (j + 1) & (cap - 1);
         s[j] = old[i];
     }
@@ -93,40 +99,30 @@ uint32_t base_index_slow(const struct an *a, uint32_t var_id)
 }
 
 /* A new record for (var_id, key), which is not in the table. */
-static uint32_t var_insert(struct an *a, uint32_t var_id, uint64_t key)
+static uint32_t var_insert(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
 {
-    if ((a->nvars + 1) * 2 > a->vslot_cap)
+    if ((a->nvars + 1) * 4 > a->vslot_cap * 3)
         vslots_rehash(a);
-    size_t mask = a->vslot_cap - 1, j = var_hash(var_id, key) >> a->vslot_shift;
-    while (a->vslots[j].ix)
+    size_t mask = a->vslot_cap - 1, j = h >> a->vslot_shift;
+    while (a->vslots[j].ix1)
         j = (j + 1) & mask;
     if ((a->nvars + 1) * sizeof *a->vars > a->vars_bytes)
         a->vars = big_grow(a->vars, &a->vars_bytes, (a->nvars + 1) * sizeof *a->vars);
     uint32_t ix = (uint32_t)a->nvars++;
-    a->vslots[j] = (struct vslot){key, var_id, ix + 1};
+    a->vslots[j] = (struct vslot){(uint32_t)(h >> 32), ix + 1};
     struct var *v = &a->vars[ix]; /* fresh pages are zero; a record is never reused */
     v->key = key;
     v->var_id = var_id;
     return ix;
 }
 
-uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
+/* A new identity: every variable gets its container facts with its first identity (keyed records
+ * of it point there, and its (var_id, 0) record names iteration findings). */
+static uint32_t var_create(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
 {
-    if (a->vslot_cap) {
-        size_t mask = a->vslot_cap - 1;
-        for (size_t j = h >> a->vslot_shift;; j = (j + 1) & mask) {
-            const struct vslot *sl = &a->vslots[j];
-            if (!sl->ix)
-                break;
-            if (sl->var_id == var_id && sl->key == key)
-                return sl->ix - 1;
-        }
-    }
-    /* every variable gets its container facts with its first identity: keyed records of it
-     * point there, and its (var_id, 0) record names iteration findings */
     uint32_t *bref = base_ref(a, var_id, true);
     if (!*bref) {
-        uint32_t whole = var_insert(a, var_id, 0);
+        uint32_t whole = key ? var_insert(a, var_id, 0, var_hash(var_id, 0)) : var_insert(a, var_id, 0, h);
         NGR_GROW(a->bases, a->bases_cap, a->nbases + 1);
         memset(&a->bases[a->nbases], 0, sizeof *a->bases);
         a->bases[a->nbases].vix = whole;
@@ -134,7 +130,35 @@ uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
         if (!key)
             return whole;
     }
-    return var_insert(a, var_id, key);
+    return var_insert(a, var_id, key, h);
+}
+
+uint32_t var_guess(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
+{
+    if (a->vslot_cap) {
+        size_t mask = a->vslot_cap - 1;
+        uint32_t tag = (uint32_t)(h >> 32);
+        for (size_t j = h >> a->vslot_shift; a->vslots[j].ix1; j = (j + 1) & mask)
+            if (a->vslots[j].tag == tag)
+                return a->vslots[j].ix1 - 1;
+    }
+    return var_create(a, var_id, key, h); /* no slot has the tag: certainly new */
+}
+
+uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
+{
+    if (a->vslot_cap) {
+        size_t mask = a->vslot_cap - 1;
+        uint32_t tag = (uint32_t)(h >> 32);
+        for (size_t j = h >> a->vslot_shift; a->vslots[j].ix1; j = (j + 1) & mask) {
+            if (a->vslots[j].tag != tag)
+                continue;
+            const struct var *v = &a->vars[a->vslots[j].ix1 - 1];
+            if (v->var_id == var_id && v->key == key)
+                return a->vslots[j].ix1 - 1;
+        }
+    }
+    return var_create(a, var_id, key, h);
 }
 
 /* ---- aux: interned rare detail of an access ------------------------------------------------- */
