@@ -11,12 +11,14 @@
 
 #include "analysis_int.h"
 
-static uint32_t cur_lset(struct an *a, uint32_t tix)
+static inline uint32_t cur_lset(struct an *a, uint32_t tix)
 {
     struct athr *T = &a->th[tix];
     const struct ngr_thread *th = &a->r.threads[tix];
     if (!T->lset_valid || T->lver != th->lock_version) {
-        if (th->nheld == 1) {
+        if (!th->nheld) {
+            T->lset = 0;
+        } else if (th->nheld == 1) {
             uint64_t obj = th->held[0].obj;
             unsigned i = (unsigned)((obj * 0x9e3779b97f4a7c15ull) >> 56);
             if (a->single[i].obj != obj || !a->single[i].lset) {
