@@ -138,6 +138,9 @@ NGR_HIDDEN int ngr_watch_init(void);
 NGR_HIDDEN void ngr_watch_module_dict(PyObject *globals);
 /* Start watching a class's dict (and register its attribute values). */
 NGR_HIDDEN void ngr_watch_class(PyTypeObject *tp);
+/* Watch dict for its deallocation only (what vars.c caches by its address is evicted then);
+ * false if it cannot be watched. */
+NGR_HIDDEN bool ngr_watch_lifetime(PyObject *dict);
 
 /* Set when tracing must stop (finalisation); every hook checks it first. */
 extern NGR_HIDDEN _Atomic int ngr_acc_off;

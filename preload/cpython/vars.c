@@ -165,6 +165,36 @@ static const char *module_display(PyObject *globals)
     return buf;
 }
 
+/* One copy of each module name: a namespace re-created at a freed one's address (exec() into a
+ * fresh dict in a loop, a module reloaded) finds its name here instead of leaking a new copy.
+ * Under name_map.lock; a 64-bit hash collision of two different names falls back to a copy. */
+#define NAME_STR 0x6e616d65u /* k2 of the name copies, apart from 1 (dicts), 2 (types), 3+kind */
+
+static uint64_t cstr_hash(const char *p);
+
+static const char *intern_name_locked(const char *n)
+{
+    uint64_t k1 = cstr_hash(n) | 1;
+    struct slot *s = map_find(&name_map, k1, NAME_STR);
+    const char *had = s ? (const char *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_relaxed) : NULL;
+    if (had && !strcmp(had, n))
+        return had;
+    const char *kept = keep(n);
+    if (kept && !had)
+        map_put_locked(&name_map, k1, NAME_STR, (uint64_t)(uintptr_t)kept);
+    return kept;
+}
+
+/* The cache below is keyed by the dict's address, and an address outlives its dict: a module
+ * freed (an untraced one, a test module) and another created at the same address would inherit
+ * the old name — and with NOGILRACE_INCLUDE/EXCLUDE be traced or left out by the wrong name.
+ * So every dict whose name is cached is watched (ngr_watch_lifetime): its deallocation evicts
+ * the entry (ngr_vars_forget_ns, from the dict watcher, before the memory can be reused).  A hit
+ * costs nothing more than before: the cost is a watcher callback on each mutation of a cached
+ * namespace that is not traced, which returns after one table probe (watch.c).  Validating hits
+ * instead was rejected: the identity of the old `__name__` str can come back too (it is freed
+ * with the module, same size class), comparing its text means a dict lookup and a strcmp on
+ * every hit, and ma_version_tag changes on every write to the module's globals. */
 const char *ngr_vars_module_name(PyObject *globals)
 {
     if (!globals || !PyDict_Check(globals))
@@ -176,7 +206,13 @@ const char *ngr_vars_module_name(PyObject *globals)
     const char *n = module_display(globals);
     if (!n)
         return NULL;
-    const char *kept = keep(n);
+    ngr_spin_lock(&name_map.lock);
+    const char *kept = intern_name_locked(n);
+    ngr_spin_unlock(&name_map.lock);
+    /* Not cached unless its deallocation will evict it (watching cannot fail on a dict with the
+     * watcher registered, but an unevictable entry is the bug this avoids). */
+    if (!kept || !ngr_watch_lifetime(globals))
+        return kept;
     ngr_spin_lock(&name_map.lock);
     map_put_locked(&name_map, (uint64_t)(uintptr_t)globals, 1, (uint64_t)(uintptr_t)kept);
     ngr_spin_unlock(&name_map.lock);

@@ -109,18 +109,25 @@ static bool plain_value(PyObject *v)
 
 static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value)
 {
+    if (ev == PyDict_EVENT_DEALLOCATED) {
+        /* Whatever the tracing state (finalisation, a re-entrant free): the address is about to
+         * be reused, and nothing cached under it may outlive the dict. */
+        ngr_vars_forget_ns(dict);
+    }
+    /* First the table: most watched dicts are untraced modules' globals, watched only for their
+     * deallocation (ngr_watch_lifetime); their writes end here, after one probe. */
+    struct ns *ns = dict == modules_dict ? NULL : ns_find(dict);
+    if (!ns && dict != modules_dict)
+        return 0;
     if (atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) || !ngr_tracing())
         return 0;
     if (ev == PyDict_EVENT_DEALLOCATED || ev == PyDict_EVENT_CLEARED || ev == PyDict_EVENT_CLONED) {
-        struct ns *ns = ns_find(dict);
         if (!ns)
             return 0;
         PyObject *exc = PyErr_GetRaisedException();
         untrack_values(dict);
-        if (ev == PyDict_EVENT_DEALLOCATED) {
-            ngr_vars_forget_ns(dict);
+        if (ev == PyDict_EVENT_DEALLOCATED)
             atomic_store_explicit(&ns->dict, NS_TOMB, memory_order_release);
-        }
         PyErr_SetRaisedException(exc);
         return 0;
     }
@@ -146,9 +153,6 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
         PyErr_Clear();
         return 0; /* __file__, __doc__, __dict__ ...: interpreter bookkeeping, not program state */
     }
-    const struct ns *ns = ns_find(dict);
-    if (!ns)
-        return 0;
     const char *ns_name = ns->name;
     unsigned ns_kind = ns->kind;
     PyObject *exc = PyErr_GetRaisedException(); /* a watcher must leave the error state alone */
@@ -200,6 +204,25 @@ int ngr_watch_init(void)
     return 0;
 }
 
+bool ngr_watch_lifetime(PyObject *dict)
+{
+    if (watcher_id < 0 || !dict || !PyDict_Check(dict))
+        return false;
+    /* PyDict_Watch sets a bit of ma_version_tag with a plain read-modify-write, and every
+     * mutation rewrites the tag (from the value it read) under the dict's critical section: a
+     * store in another thread at the same moment would drop the bit, and with it the eviction.
+     * The same critical section orders the two (a no-op with the GIL).  Once per dict. */
+    int rc;
+    Py_BEGIN_CRITICAL_SECTION(dict);
+    rc = PyDict_Watch(watcher_id, dict);
+    Py_END_CRITICAL_SECTION();
+    if (rc < 0) {
+        PyErr_Clear();
+        return false;
+    }
+    return true;
+}
+
 /* Register dict under `name`, watch it, and note the values it already holds. */
 static void watch_ns(PyObject *dict, const char *name, unsigned kind)
 {
@@ -210,8 +233,7 @@ static void watch_ns(PyObject *dict, const char *name, unsigned kind)
     ngr_spin_unlock(&ns_lock);
     if (!added)
         return;
-    if (PyDict_Watch(watcher_id, dict) < 0)
-        PyErr_Clear();
+    ngr_watch_lifetime(dict);
     /* Values stored before we watched: snapshot the items (a copy, so no iteration races). */
     PyObject *items = PyDict_Items(dict);
     if (!items) {
