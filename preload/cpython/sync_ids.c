@@ -9,8 +9,12 @@
  * tracing started, or when the table is crowded, keep id = address.
  *
  * Concurrency: an entry is inserted by the creating thread before the object is shared and removed
- * by its deallocator after the last use, so an entry's key never changes while others look it up;
- * removal leaves a tombstone (never an empty slot), so a probe never stops early.
+ * by its deallocator after the last use, so an entry never changes while others look it up;
+ * removal leaves a tombstone (never an empty slot), so a probe never stops early.  An entry is one
+ * word, the id itself (its low 48 bits are the address, the key): one CAS claims the slot and
+ * publishes the id together.  (With the id stored beside the key before the CAS, two threads
+ * inserting into the same free slot at once could both write their id, and the winner's key
+ * would end up with the loser's id: its lock's events under another lock's id.)
  *
  * Named ids: the first global or class attribute an object is stored under names it for good
  * (ngr_sync_ids_claim_name); later aliases (`from app import lock`, a plugin copying a test
@@ -30,18 +34,15 @@
 #define PROBES 64
 #define TOMB ((uintptr_t)1)
 
-struct slot {
-    _Atomic uintptr_t key;
-    uint64_t id;
-};
+#define ADDR_BITS ((1ull << 48) - 1)
 
-static struct slot *table;          /* mmap'ed: untouched pages cost nothing */
+static _Atomic uint64_t *table;     /* ids, 0 empty, TOMB removed; mmap'ed: untouched pages are free */
 static _Atomic uint64_t *named;     /* ids named by a name hint; 0 empty, TOMB removed */
 static _Atomic uint64_t generation;
 
 int ngr_sync_ids_init(void)
 {
-    void *p = mmap(NULL, SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
+    void *p = mmap(NULL, SLOTS * sizeof(*table), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -1;
@@ -62,53 +63,51 @@ static inline uint32_t slot_of(uintptr_t a)
 uint64_t ngr_sync_ids_new(const void *obj)
 {
     uintptr_t a = (uintptr_t)obj;
-    if (!table || (a >> 48))
+    if (!table || (a >> 48) || a == TOMB)
         return a;
     uint64_t gen = (atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed) & 0x7fff) + 1;
     uint64_t id = (uint64_t)a | gen << 48;
     uint32_t s = slot_of(a);
     for (unsigned i = 0; i < PROBES; i++, s = (s + 1) & (SLOTS - 1)) {
-        uintptr_t k = atomic_load_explicit(&table[s].key, memory_order_acquire);
-        if (k != 0 && k != TOMB)
-            continue;
-        table[s].id = id;           /* written before the key publishes it */
-        if (atomic_compare_exchange_strong_explicit(&table[s].key, &k, a, memory_order_release,
+        uint64_t k = atomic_load_explicit(&table[s], memory_order_relaxed);
+        /* a free slot, claimed and published in one step; lost to another thread: probe on */
+        if ((k == 0 || k == TOMB) &&
+            atomic_compare_exchange_strong_explicit(&table[s], &k, id, memory_order_release,
                                                     memory_order_relaxed))
             return id;
     }
     return a;                       /* crowded: the plain address */
 }
 
-static struct slot *find(uintptr_t a)
+static _Atomic uint64_t *find(uintptr_t a)
 {
-    if (!table)
+    if (!table || a == TOMB)
         return NULL;
     uint32_t s = slot_of(a);
     for (unsigned i = 0; i < PROBES; i++, s = (s + 1) & (SLOTS - 1)) {
-        uintptr_t k = atomic_load_explicit(&table[s].key, memory_order_acquire);
-        if (k == a)
-            return &table[s];
+        uint64_t k = atomic_load_explicit(&table[s], memory_order_acquire);
         if (k == 0)
             return NULL;
+        if (k != TOMB && (k & ADDR_BITS) == a)
+            return &table[s];
     }
     return NULL;
 }
 
 uint64_t ngr_sync_ids_get(const void *obj)
 {
-    struct slot *s = find((uintptr_t)obj);
-    return s ? s->id : (uint64_t)(uintptr_t)obj;
+    _Atomic uint64_t *e = find((uintptr_t)obj);
+    return e ? atomic_load_explicit(e, memory_order_acquire) : (uint64_t)(uintptr_t)obj;
 }
 
 static void unname(uint64_t id);
 
 uint64_t ngr_sync_ids_drop(const void *obj)
 {
-    struct slot *s = find((uintptr_t)obj);
-    if (!s)
+    _Atomic uint64_t *e = find((uintptr_t)obj);
+    if (!e)
         return 0;
-    uint64_t id = s->id;
-    atomic_store_explicit(&s->key, TOMB, memory_order_release);
+    uint64_t id = atomic_exchange_explicit(e, TOMB, memory_order_acq_rel);
     unname(id);
     return id;
 }
