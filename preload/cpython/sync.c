@@ -128,6 +128,26 @@ static unsigned c_kind(PyObject *obj)
     return 0;
 }
 
+/* `with cond:` and cond.wait() acquire and release the Condition's inner lock (its `_lock`), and
+ * that lock is what locksets show: it takes the Condition's name (`home._cond`, not `<RLock
+ * created at home.py:4>`).  A lock named before (`Condition(lock)` with `lock` a global stored
+ * first) keeps its own: first name wins, as for any lock.  Only C locks: no Python code runs. */
+static void name_cond_lock(PyObject *cond, const char *qualified_name)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *d = PyObject_GenericGetDict(cond, NULL), *lock = NULL;
+    if (d && PyDict_Check(d) && PyDict_GetItemStringRef(d, "_lock", &lock) > 0) {
+        unsigned kind = c_kind(lock);
+        uint64_t id = ngr_sync_ids_get(lock);
+        if (kind && ngr_sync_ids_claim_name(id))
+            ngr_define_sync_obj(id, kind, ngr_intern_string(qualified_name, strlen(qualified_name)));
+    }
+    Py_XDECREF(lock);
+    Py_XDECREF(d);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+}
+
 void ngr_sync_name_hint(PyObject *obj, const char *qualified_name)
 {
     if (!obj || !qualified_name || !ngr_tracing())
@@ -147,6 +167,8 @@ void ngr_sync_name_hint(PyObject *obj, const char *qualified_name)
     uint64_t id = ngr_sync_ids_get(obj);
     if (ngr_sync_ids_claim_name(id))
         ngr_define_sync_obj(id, kind, ngr_intern_string(qualified_name, strlen(qualified_name)));
+    if (kind == NGR_SOBJ_CONDITION)
+        name_cond_lock(obj, qualified_name);
 }
 
 /* ---- creation and destruction -------------------------------------------------------------- */

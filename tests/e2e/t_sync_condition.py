@@ -47,6 +47,16 @@ except ValueError:
     print("over-release refused")
 print(shared)
 
+glock = threading.Lock()
+gcond = threading.Condition(glock)            # glock keeps its own name
+class Box:
+    cv = threading.Condition()                # a class attribute names its lock too
+extra = {}
+with gcond:
+    extra["g"] = 1
+with Box.cv:
+    extra["b"] = 1
+
 def short_lived():
     ev = threading.Event()
     ev.set()
@@ -73,10 +83,22 @@ def main():
         check(ra and aa and ra[0]["count"] == 1 and aa[0]["count"] == 1 and
               ra[0]["obj"] == aa[0]["obj"] and ra[0]["obj_kind"] == "rlock",
               "%s: release_all/acquire_all on the Condition's RLock: %s %s" % (label, ra, aa))
-        # The write after wait() holds the Condition's lock, and nothing else.
+        # The write after wait() holds the Condition's lock, and nothing else; that lock is
+        # named after the Condition, not after its creation inside Condition.__init__.
+        check(ra[0]["obj"] == "cond.cond", "%s: the Condition's RLock is named %r" % (label, ra[0]["obj"]))
         got = [x for x in r.accesses(thread=c) if x["var"] == "cond.shared" and x["kind"] == "write"]
-        check(got and got[0]["locks"] == [ra[0]["obj"]],
+        check(got and got[0]["locks"] == ["cond.cond"],
               "%s: write of shared['got'] holds %s" % (label, got and got[0]["locks"]))
+        pl = r.sync(kind="acquire", obj="cond.plain_cond", thread=c)
+        check(pl and pl[0]["obj_kind"] == "lock",
+              "%s: Condition(Lock()) acquired as cond.plain_cond: %s" % (
+                  label, sorted({x["obj"] for x in r.sync(kind="acquire", thread=c)})))
+        # Condition(glock) with glock a global stored first: glock keeps its name; a Condition
+        # in a class attribute names its lock after the attribute.
+        for key, want in (("'g'", ["cond.glock"]), ("'b'", ["cond.Box.cv"])):
+            w = r.accesses(var="cond.extra", kind="write", key=key)
+            check(w and w[0]["locks"] == want, "%s: extra[%s] written holding %s, want %s" % (
+                label, key, w and w[0]["locks"], want))
         # Waiter locks: no acquire/release of a lock created inside threading's Condition.wait,
         # and the notifier's lockset while notifying is only the Condition's lock.
         send = r.sync(kind="send", obj="cond.cond", thread=p)[0]
