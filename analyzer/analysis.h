@@ -39,8 +39,11 @@ struct ngr_analysis_opts {
     bool progress;       /* progress line on stderr (a terminal) */
 };
 
-/* Analyses one opened trace and merges its findings and facts into rep. */
-void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o);
+/* Analyses one opened trace and merges its findings and facts into rep.  0, or -1 with one line
+ * in err when a chunk fails the checks its opening deferred (NGR_TRACE_DEFER_CHECKS): then rep
+ * has nothing of this trace. */
+int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o,
+                      char *err, size_t errlen);
 
 /* Opens each path (files only; expand directories first), analyses it, merges everything into
  * rep (zeroed by the caller).  Warnings go to stderr as `nogilrace: warning: ...` and into

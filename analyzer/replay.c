@@ -31,6 +31,13 @@ static void look_ahead(struct ngr_replay *r, struct ngr_thread *th)
     size_t ch = th->la_chunk;
     uint64_t off = th->la_off;
     for (; ch < s->nchunks; off = ++ch < s->nchunks ? s->chunks[ch].data : off) {
+        if (ch >= th->checked) { /* first entry into this chunk: the checks open left to us */
+            if (s->chunks[ch].deferred && ngr_trace_check_chunk(r->t, &s->chunks[ch], r->err, sizeof r->err)) {
+                r->failed = true;
+                break;
+            }
+            th->checked = ch + 1;
+        }
         for (uint64_t end = s->chunks[ch].data_end; off < end;) {
             uint64_t w0 = ngr_trace_word(r->t, off, 0);
             unsigned op = ngr_w0_op(w0);
@@ -208,6 +215,8 @@ static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kin
 bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev)
 {
     const struct ngr_trace *t = r->t;
+    if (r->failed)
+        return false;
     for (;;) {
         if (r->cur < 0) {
             if (!r->nheap)

@@ -40,6 +40,7 @@ struct ngr_thread {
     size_t chunk, la_chunk;
     uint64_t off, la_off;
     uint64_t next_seq;     /* seq of the sync record at la_*, UINT64_MAX when none is left */
+    size_t checked;        /* chunks [0, checked) passed their deferred checks (look-ahead enters first) */
     bool done;
 };
 
@@ -75,11 +76,15 @@ struct ngr_replay {
     int cur;                     /* thread being emitted up to its next sync record, or -1 */
     uint64_t serial;
     uint64_t events;             /* access + sync + thread records returned */
+    bool failed;                 /* a chunk failed its deferred checks: no more events; err says why */
+    char err[512];
 };
 
 void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t);
-/* Next event in replay order; false at the end.  Only the fields of the event's kind are set
- * (an access leaves seq, obj, count, other and extra as they were). */
+/* Next event in replay order; false at the end, or when a chunk opened with deferred checks
+ * (NGR_TRACE_DEFER_CHECKS) failed them: then r->failed is set and r->err has the one-line
+ * message.  Only the fields of the event's kind are set (an access leaves seq, obj, count, other
+ * and extra as they were). */
 static inline bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev);
 bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev);
 void ngr_replay_free(struct ngr_replay *r);

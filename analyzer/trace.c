@@ -23,6 +23,7 @@ struct ctx {
     struct ngr_trace *t;
     char *err;
     size_t errlen;
+    bool defer;          /* NGR_TRACE_DEFER_CHECKS */
 };
 
 static int fail(struct ctx *c, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -121,6 +122,20 @@ static int frame_records(struct ctx *c, uint64_t data, uint64_t lim, bool sealed
     return 0;
 }
 
+int ngr_trace_check_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch, char *err, size_t errlen)
+{
+    struct ctx c = {(struct ngr_trace *)t, err, errlen, false}; /* fail() and framing only read t */
+    uint64_t off = ch->data - NGR_CHUNK_HEADER_SIZE;
+    const unsigned char *h = t->base + off;
+    uint32_t stream = rd32(h + 4), sseq = rd32(h + 8), crc = rd32(h + 16);
+    if (ngr_trace_check_crc && ngr_crc32c(0, t->base + ch->data, ch->data_end - ch->data) != crc)
+        return fail(&c, off + 16, "CRC-32C mismatch in chunk %" PRIu64 " (stream %u, seq %u)",
+                    (off - t->header_size) / t->chunk_size, stream, sseq);
+    uint64_t end;
+    bool cut;
+    return frame_records(&c, ch->data, ch->data_end, true, false, &end, &cut);
+}
+
 static struct ngr_stream_idx *stream_get(struct ngr_trace *t, struct ngr_map *smap, uint32_t stream)
 {
     uint32_t *ix = ngr_map_get_maybe(smap, (uint64_t)stream + 1);
@@ -193,6 +208,16 @@ static int index_chunks(struct ctx *c)
             }
             if (data + slen > lim) {
                 sealed = false; /* cut short by truncation: read what is there */
+            } else if (c->defer && stream != 0) {
+                /* checked when the replay reaches it: the pages are read once, not twice */
+                if (t->mapped)
+                    drop_pages(t, off, avail);
+                struct ngr_stream_idx *s = stream_get(t, &smap, stream);
+                NGR_GROW(s->chunks, s->cap, s->nchunks + 1);
+                s->chunks[s->nchunks++] = (struct ngr_chunk_ref){data, data + slen, sseq, true};
+                if (data + slen > t->read_upto)
+                    t->read_upto = data + slen;
+                continue;
             } else {
                 if (ngr_trace_check_crc && ngr_crc32c(0, t->base + data, slen) != crc) {
                     ngr_map_free(&smap);
@@ -220,7 +245,7 @@ static int index_chunks(struct ctx *c)
             continue; /* nothing in it */
         struct ngr_stream_idx *s = stream_get(t, &smap, stream);
         NGR_GROW(s->chunks, s->cap, s->nchunks + 1);
-        s->chunks[s->nchunks++] = (struct ngr_chunk_ref){data, end, sseq};
+        s->chunks[s->nchunks++] = (struct ngr_chunk_ref){data, end, sseq, false};
     }
     ngr_map_free(&smap);
     if (t->nstreams)
@@ -346,14 +371,14 @@ static int load_metadata(struct ctx *c)
 /* ---- open / close ------------------------------------------------------------------------------ */
 
 static int open_buf(struct ngr_trace *t, const char *name, const void *buf, size_t size, bool mapped,
-                    char *err, size_t errlen)
+                    unsigned flags, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->mapped = mapped;
     t->path = ngr_xstrdup(name);
     t->base = buf;
     t->size = size;
-    struct ctx c = {t, err, errlen};
+    struct ctx c = {t, err, errlen, (flags & NGR_TRACE_DEFER_CHECKS) != 0};
     if (size == 0)
         return fail(&c, 0, "empty file, not a nogilrace trace");
     if (size < 8 || memcmp(buf, NGR_TRACE_MAGIC, 8) != 0)
@@ -380,13 +405,24 @@ static int open_buf(struct ngr_trace *t, const char *name, const void *buf, size
     return 0;
 }
 
+int ngr_trace_open_mem_ex(struct ngr_trace *t, const char *name, const void *buf, size_t size, unsigned flags,
+                          char *err, size_t errlen)
+{
+    return open_buf(t, name, buf, size, false, flags, err, errlen);
+}
+
 int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, size_t size,
                        char *err, size_t errlen)
 {
-    return open_buf(t, name, buf, size, false, err, errlen);
+    return open_buf(t, name, buf, size, false, 0, err, errlen);
 }
 
 int ngr_trace_open(struct ngr_trace *t, const char *path, char *err, size_t errlen)
+{
+    return ngr_trace_open_ex(t, path, 0, err, errlen);
+}
+
+int ngr_trace_open_ex(struct ngr_trace *t, const char *path, unsigned flags, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -414,7 +450,7 @@ int ngr_trace_open(struct ngr_trace *t, const char *path, char *err, size_t errl
         madvise(p, size, MADV_SEQUENTIAL);
     }
     close(fd);
-    return open_buf(t, path, p, size, size != 0, err, errlen); /* ngr_trace_close unmaps */
+    return open_buf(t, path, p, size, size != 0, flags, err, errlen); /* ngr_trace_close unmaps */
 }
 
 void ngr_trace_close(struct ngr_trace *t)

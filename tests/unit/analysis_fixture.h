@@ -74,7 +74,7 @@ static inline struct ngr_report fx_analyse(struct ngr_tg *g)
     cr_assert_eq(ngr_trace_open_mem(&t, "t.ngrtrace", buf, len, err, sizeof err), 0, "%s", err);
     struct ngr_report rep;
     memset(&rep, 0, sizeof rep);
-    ngr_analyze_trace(&t, &rep, NULL);
+    cr_assert_eq(ngr_analyze_trace(&t, &rep, NULL, err, sizeof err), 0, "%s", err);
     ngr_report_sort(&rep);
     ngr_trace_close(&t);
     free(buf);
