@@ -150,7 +150,8 @@ static void run(struct an *a, struct pend *p)
         on_thread(a, &p->ev);
 }
 
-void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o)
+int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o,
+                      char *err, size_t errlen)
 {
     struct an *a = ngr_xcalloc(1, sizeof *a);
     a->t = t;
@@ -162,7 +163,7 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
         ngr_replay_free(&a->r);
         free(a);
         facts(t, rep, 0);
-        return;
+        return 0;
     }
     clocks_init(a);
     build_top_cache(a);
@@ -175,6 +176,8 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     uint64_t head = 0, looked = 0, ran = 0;
     while (ngr_replay_next(&a->r, &ring[head % RING].ev)) {
         struct pend *p = &ring[head % RING];
+        if (p->ev.op == NGR_OP_SYNC && p->ev.kind <= NGR_SYNC_ACQUIRE_ALL)
+            continue; /* a lock operation: the replay has applied it to the lockset; no clock moves */
         if (p->ev.op == NGR_OP_ACCESS) {
             const struct ngr_thread *th = &a->r.threads[p->ev.tix];
             if (th->nheld > PEND_HELD) { /* many locks held: no copy; run everything queued, then it */
@@ -224,11 +227,17 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     free(done);
     if (progress && a->r.events >= (1u << 22))
         fputs("\r\033[K", stderr);
-    if (a->dropped_cands)
-        add_warning(rep, ngr_xasprintf("%s: more than %d distinct race site pairs; %" PRIu64 " dropped", t->path,
-                                       MAX_CANDIDATES, a->dropped_cands));
-    facts(t, rep, a->r.events);
-    emit_candidates(a, rep);
+    int rc = 0;
+    if (a->r.failed) {
+        snprintf(err, errlen, "%s", a->r.err);
+        rc = -1;
+    } else {
+        if (a->dropped_cands)
+            add_warning(rep, ngr_xasprintf("%s: more than %d distinct race site pairs; %" PRIu64 " dropped",
+                                           t->path, MAX_CANDIDATES, a->dropped_cands));
+        facts(t, rep, a->r.events);
+        emit_candidates(a, rep);
+    }
     clocks_free(a);
     lsets_free(&a->L);
     vartab_free(a);
@@ -240,6 +249,7 @@ void ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const 
     free(a->top_line);
     ngr_replay_free(&a->r);
     free(a);
+    return rc;
 }
 
 int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, const struct ngr_analysis_opts *o,
@@ -247,7 +257,7 @@ int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, cons
 {
     for (size_t i = 0; i < n; i++) {
         struct ngr_trace t;
-        if (ngr_trace_open(&t, paths[i], err, errlen) != 0) {
+        if (ngr_trace_open_ex(&t, paths[i], NGR_TRACE_DEFER_CHECKS, err, errlen) != 0) {
             ngr_trace_close(&t);
             return -1;
         }
@@ -255,8 +265,10 @@ int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, cons
             fprintf(stderr, "nogilrace: warning: %s\n", t.warnings[w]);
             add_warning(rep, ngr_xstrdup(t.warnings[w]));
         }
-        ngr_analyze_trace(&t, rep, o);
+        int rc = ngr_analyze_trace(&t, rep, o, err, errlen);
         ngr_trace_close(&t);
+        if (rc)
+            return -1;
     }
     ngr_report_sort(rep);
     return 0;
