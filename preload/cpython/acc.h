@@ -67,6 +67,7 @@ struct ngr_codeinfo {
     _Atomic uint32_t *loc;     /* location id per unit, 0 until first needed */
     _Atomic(_Atomic uint64_t *) cache; /* per unit: cached (namespace tag, var_id) for LOAD_GLOBAL;
                                           allocated on the first LOAD_GLOBAL that records */
+    _Atomic uint32_t cache_epoch; /* ngr_globals_epoch the entries were made under (monitor.c) */
     uint32_t file_str, func_str;
     bool wanted;               /* its module passes NOGILRACE_INCLUDE/EXCLUDE */
 };
@@ -141,6 +142,10 @@ NGR_HIDDEN void ngr_watch_class(PyTypeObject *tp);
 /* Watch dict for its deallocation only (what vars.c caches by its address is evicted then);
  * false if it cannot be watched. */
 NGR_HIDDEN bool ngr_watch_lifetime(PyObject *dict);
+
+/* Counts the traced module globals dicts freed so far: LOAD_GLOBAL cache entries made before the
+ * last such free may name a dead dict whose address came back (monitor.c). */
+extern NGR_HIDDEN _Atomic uint32_t ngr_globals_epoch;
 
 /* Set when tracing must stop (finalisation); every hook checks it first. */
 extern NGR_HIDDEN _Atomic int ngr_acc_off;

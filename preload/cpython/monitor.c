@@ -337,10 +337,17 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
 
     if (op == ngr_op.LOAD_GLOBAL) {
         PyObject *globals = ngr_v_frame_globals(f);
-        /* Hot path: this instruction already resolved to a variable of these globals. */
+        /* Hot path: this instruction already resolved to a variable of these globals.  The tag
+         * is the dict's address, which a freed dict hands on to the next: one code object run
+         * in namespace after namespace (exec of a compiled template into fresh module dicts)
+         * would read the first one's variable.  So the entries of a code object count only
+         * while no traced module dict has been freed since they were made (the epoch; module
+         * dicts are rarely freed, and a free costs each code object one refill). */
         uint64_t tag = (uint64_t)(uintptr_t)globals >> 4 & 0xffffffffu;
         _Atomic uint64_t *cache = ngr_codeinfo_cache(ci);
-        uint64_t c = cache ? atomic_load_explicit(&cache[unit], memory_order_relaxed) : 0;
+        uint32_t epoch = atomic_load_explicit(&ngr_globals_epoch, memory_order_acquire);
+        uint64_t c = cache && atomic_load_explicit(&ci->cache_epoch, memory_order_relaxed) == epoch
+                         ? atomic_load_explicit(&cache[unit], memory_order_relaxed) : 0;
         if (c && (c >> 32) == tag) {
             uint32_t var = (uint32_t)c & ~CACHE_CONST;
             ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
@@ -375,6 +382,14 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             }
             ngr_watch_module_dict(globals);
             var = ngr_vars_named(globals, name, m, NGR_VAR_GLOBAL);
+            if (cache && var < CACHE_CONST &&
+                atomic_load_explicit(&ci->cache_epoch, memory_order_relaxed) != epoch) {
+                /* entries of an older epoch: drop them all, then count from this one (an entry
+                 * another thread stores meanwhile is for its own live globals: still right) */
+                for (int u = 0; u < ci->n_units; u++)
+                    atomic_store_explicit(&cache[u], 0, memory_order_relaxed);
+                atomic_store_explicit(&ci->cache_epoch, epoch, memory_order_release);
+            }
             if (cache && var < CACHE_CONST)
                 atomic_store_explicit(&cache[unit],
                                       tag << 32 | var | (constant ? CACHE_CONST : 0),

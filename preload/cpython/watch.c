@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+NGR_HIDDEN _Atomic uint32_t ngr_globals_epoch;
+
 static int watcher_id = -1;
 static PyObject *modules_dict; /* sys.modules, watched for new modules */
 
@@ -109,14 +111,16 @@ static bool plain_value(PyObject *v)
 
 static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value)
 {
+    /* First the table: most watched dicts are untraced modules' globals, watched only for their
+     * deallocation (ngr_watch_lifetime); their writes end here, after one probe. */
+    struct ns *ns = dict == modules_dict ? NULL : ns_find(dict);
     if (ev == PyDict_EVENT_DEALLOCATED) {
         /* Whatever the tracing state (finalisation, a re-entrant free): the address is about to
          * be reused, and nothing cached under it may outlive the dict. */
         ngr_vars_forget_ns(dict);
+        if (ns && ns->kind == NGR_VAR_GLOBAL)
+            atomic_fetch_add_explicit(&ngr_globals_epoch, 1, memory_order_release);
     }
-    /* First the table: most watched dicts are untraced modules' globals, watched only for their
-     * deallocation (ngr_watch_lifetime); their writes end here, after one probe. */
-    struct ns *ns = dict == modules_dict ? NULL : ns_find(dict);
     if (!ns && dict != modules_dict)
         return 0;
     if (atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) || !ngr_tracing())
