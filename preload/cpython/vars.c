@@ -209,13 +209,16 @@ const char *ngr_vars_module_name(PyObject *globals)
     ngr_spin_lock(&name_map.lock);
     const char *kept = intern_name_locked(n);
     ngr_spin_unlock(&name_map.lock);
-    /* Not cached unless its deallocation will evict it (watching cannot fail on a dict with the
-     * watcher registered, but an unevictable entry is the bug this avoids). */
-    if (!kept || !ngr_watch_lifetime(globals))
-        return kept;
+    if (!kept)
+        return NULL;
     ngr_spin_lock(&name_map.lock);
-    map_put_locked(&name_map, (uint64_t)(uintptr_t)globals, 1, (uint64_t)(uintptr_t)kept);
+    s = map_put_locked(&name_map, (uint64_t)(uintptr_t)globals, 1, (uint64_t)(uintptr_t)kept);
     ngr_spin_unlock(&name_map.lock);
+    /* Watched once cached (a full map caches nothing: no watching each time).  The dict is alive
+     * for our caller meanwhile.  Watching cannot fail with the watcher registered, but an entry
+     * nothing would evict is the bug this avoids: then it goes. */
+    if (s && !ngr_watch_lifetime(globals))
+        atomic_store_explicit(&s->val, 0, memory_order_release);
     return kept;
 }
 
@@ -292,11 +295,13 @@ const char *ngr_vars_class_name(PyTypeObject *tp)
     }
     /* Remember "not a class of ours" too (an empty string). */
     const char *val = name ? name : "";
-    if ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && !watch_type_lifetime(tp))
-        return val; /* not cached: nothing would evict it */
     ngr_spin_lock(&name_map.lock);
-    map_put_locked(&name_map, (uint64_t)(uintptr_t)tp, 2, (uint64_t)(uintptr_t)val);
+    s = map_put_locked(&name_map, (uint64_t)(uintptr_t)tp, 2, (uint64_t)(uintptr_t)val);
     ngr_spin_unlock(&name_map.lock);
+    /* The weak reference only once cached: a full map must not add one per lookup.  Without
+     * one, the entry goes (nothing would evict it). */
+    if (s && (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && !watch_type_lifetime(tp))
+        atomic_store_explicit(&s->val, 0, memory_order_release);
     return val;
 }
 
