@@ -43,7 +43,11 @@ static uint64_t hash2(uint64_t a, uint64_t b)
     return h ^ (h >> 32);
 }
 
-/* Find (k1, k2); returns the slot, or NULL.  k1 must not be 0. */
+/* A removed entry (map_forget): probes go on past it, inserts reuse it.  No k1 is 2: keys are
+ * addresses (aligned, above the zero page) or odd hashes. */
+#define MAP_TOMB 2u
+
+/* Find (k1, k2); returns the slot, or NULL.  k1 must not be 0 or MAP_TOMB. */
 static struct slot *map_find(struct map *m, uint64_t k1, uint64_t k2)
 {
     uint32_t mask = MAP_SLOTS - 1, i = (uint32_t)hash2(k1, k2) & mask;
@@ -57,24 +61,41 @@ static struct slot *map_find(struct map *m, uint64_t k1, uint64_t k2)
     return NULL;
 }
 
-/* Insert under m->lock (caller holds it); returns the slot (existing or new), NULL when full. */
+/* Insert under m->lock (caller holds it); returns the slot (existing or new), NULL when full.
+ * A slot is filled k2, val, then k1 (release): a reader that sees the key sees the rest. */
 static struct slot *map_put_locked(struct map *m, uint64_t k1, uint64_t k2, uint64_t val)
 {
     uint32_t mask = MAP_SLOTS - 1, i = (uint32_t)hash2(k1, k2) & mask;
+    struct slot *tomb = NULL;
     for (unsigned probe = 0; probe < 128; probe++, i = (i + 1) & mask) {
         uint64_t a = atomic_load_explicit(&m->s[i].k1, memory_order_relaxed);
         if (a == k1 && atomic_load_explicit(&m->s[i].k2, memory_order_relaxed) == k2) {
             atomic_store_explicit(&m->s[i].val, val, memory_order_release);
             return &m->s[i];
         }
-        if (a == 0) {
-            atomic_store_explicit(&m->s[i].k2, k2, memory_order_relaxed);
-            atomic_store_explicit(&m->s[i].val, val, memory_order_relaxed);
-            atomic_store_explicit(&m->s[i].k1, k1, memory_order_release);
-            return &m->s[i];
-        }
+        if (a == MAP_TOMB && !tomb)
+            tomb = &m->s[i];
+        if (a == 0)
+            break;
+        if (probe == 127 && !tomb)
+            return NULL;
     }
-    return NULL;
+    struct slot *s = tomb ? tomb : &m->s[i];
+    atomic_store_explicit(&s->k2, k2, memory_order_relaxed);
+    atomic_store_explicit(&s->val, val, memory_order_relaxed);
+    atomic_store_explicit(&s->k1, k1, memory_order_release);
+    return s;
+}
+
+/* Remove (k1, k2), whose object is being freed: nobody looks it up any more, so no lock (a
+ * concurrent insert only takes empty or removed slots, never this one before it is removed). */
+static void map_forget(struct map *m, uint64_t k1, uint64_t k2)
+{
+    struct slot *s = map_find(m, k1, k2);
+    if (s) {
+        atomic_store_explicit(&s->val, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->k1, MAP_TOMB, memory_order_release);
+    }
 }
 
 /* ---- names of vars (by var_id), for naming what hangs under them ---------------------------- */
@@ -242,9 +263,8 @@ static bool sync_module(const char *m)
 static PyObject *type_died(PyObject *addr, PyObject *wr)
 {
     void *p = PyLong_AsVoidPtr(addr);
-    struct slot *s = p ? map_find(&name_map, (uint64_t)(uintptr_t)p, 2) : NULL;
-    if (s)
-        atomic_store_explicit(&s->val, 0, memory_order_release);
+    if (p)
+        map_forget(&name_map, (uint64_t)(uintptr_t)p, 2);
     PyErr_Clear();
     Py_DECREF(wr); /* the reference watch_type_lifetime kept */
     Py_RETURN_NONE;
@@ -323,9 +343,7 @@ static uint64_t cstr_hash(const char *p)
 
 void ngr_vars_forget_ns(PyObject *ns)
 {
-    struct slot *s = map_find(&name_map, (uint64_t)(uintptr_t)ns, 1);
-    if (s)
-        atomic_store_explicit(&s->val, 0, memory_order_release);
+    map_forget(&name_map, (uint64_t)(uintptr_t)ns, 1);
 }
 
 uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value)
