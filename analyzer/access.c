@@ -65,38 +65,49 @@ static void candidate(struct an *a, unsigned kind, uint32_t vix, const struct ac
 
 /* ---- a thread's open reads ----------------------------------------------------------------------- */
 
-static inline struct openread *open_set(const struct athr *T, uint32_t vix)
+static inline struct openset *open_set(const struct athr *T, uint32_t vix)
 {
-    return &T->open[((vix * 0x9e3779b1u) >> 26) * OPEN_WAYS]; /* OPEN_SETS = 64: the top 6 bits */
+    return &T->open[(vix * 0x9e3779b1u) >> 26]; /* OPEN_SETS = 64: the top 6 bits */
 }
 
+/* The thread's open read of vix, or NULL. */
 static struct openread *open_find(const struct athr *T, uint32_t vix)
 {
     if (!T->open)
         return NULL;
-    struct openread *s = open_set(T, vix);
+    struct openset *s = open_set(T, vix);
     for (unsigned w = 0; w < OPEN_WAYS; w++)
-        if (s[w].vix1 == vix + 1)
-            return &s[w];
+        if (s->vix1[w] == vix + 1)
+            return &s->e[w];
     return NULL;
 }
 
-/* The entry of vix (*found: it was there already), else a free way, else the oldest. */
+static void open_close(struct athr *T, uint32_t vix, struct openread *o)
+{
+    struct openset *s = open_set(T, vix);
+    s->vix1[o - s->e] = 0;
+}
+
+/* The entry for a new read of vix (*found: it had one already), else a free way, else the next
+ * way in turn. */
 static struct openread *open_take(struct athr *T, uint32_t vix, bool *found)
 {
     if (!T->open)
-        T->open = ngr_xcalloc(OPEN_SETS * OPEN_WAYS, sizeof *T->open);
-    struct openread *s = open_set(T, vix), *victim = &s[0];
-    *found = false;
+        T->open = ngr_xcalloc(OPEN_SETS, sizeof *T->open);
+    struct openset *s = open_set(T, vix);
+    int free_way = -1;
     for (unsigned w = 0; w < OPEN_WAYS; w++) {
-        if (s[w].vix1 == vix + 1) {
+        if (s->vix1[w] == vix + 1) {
             *found = true;
-            return &s[w];
+            return &s->e[w];
         }
-        if (s[w].age < victim->age) /* a free way has age 0 */
-            victim = &s[w];
+        if (!s->vix1[w] && free_way < 0)
+            free_way = (int)w;
     }
-    return victim;
+    *found = false;
+    unsigned w = free_way >= 0 ? (unsigned)free_way : s->next++ % OPEN_WAYS;
+    s->vix1[w] = vix + 1;
+    return &s->e[w];
 }
 
 /* ---- ordering ------------------------------------------------------------------------------------- */
@@ -231,9 +242,8 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, cons
     bool found;
     struct openread *o = open_take(T, vix, &found);
     bool checked = found && o->frame == ev->frame_id && (o->checked || o->kind == NGR_ACC_CONTAINS);
-    *o = (struct openread){.frame = ev->frame_id, .mark = x->mark, .vix1 = vix + 1, .stack = ev->stack_id,
-                           .lset = x->lset, .age = ++T->open_age, .kind = (uint8_t)ev->kind,
-                           .atomic = ev->atomic, .checked = checked};
+    *o = (struct openread){.frame = ev->frame_id, .mark = x->mark, .stack = ev->stack_id, .lset = x->lset,
+                           .kind = (uint8_t)ev->kind, .atomic = ev->atomic, .checked = checked};
     /* the variable's readers since its last write: one slot per thread */
     struct rslot *s = NULL, *free_slot = NULL;
     for (unsigned i = 0; i < NSLOT; i++) {
@@ -332,7 +342,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, uin
             cur.pset = held_since(a, x, o->mark);
             cur.cls = window_class(a, v, vix, o, &cur) & 7;
         }
-        *o = (struct openread){0}; /* the write closes the thread's open read, whatever its activation */
+        open_close(T, vix, o); /* the write closes the thread's open read, whatever its activation */
     }
     if (cur.window || ax.nstack)
         cur.aux = aux_intern(a, &ax);
@@ -406,7 +416,7 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, 
         return;
     struct acc it = {.tix = tix, .kind = NGR_ACC_ITER_BEGIN, .clk = T->vc[tix], .lset = o->lset,
                      .pset = held_since(a, x, o->mark), .stack = o->stack};
-    *o = (struct openread){0}; /* the iteration's window is complete */
+    open_close(T, vix, o); /* the iteration's window is complete */
     struct base_state *b = &a->bases[bix];
     for (unsigned i = 0; i < b->nkw; i++) {
         const struct acc *w = &b->kw[i];

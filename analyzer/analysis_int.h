@@ -116,16 +116,21 @@ struct base_state {        /* whole-container facts, one per var_id */
 
 /* A read that may open a window for a later write of the same variable in the same function
  * activation: kept per thread (open reads are the thread's own business), 4-way set associative
- * by variable; the oldest way goes when a set is full. */
+ * by variable, the ways' variables side by side so that a lookup reads one short array; a full
+ * set gives up its ways in turn. */
 #define OPEN_SETS 64
 #define OPEN_WAYS 4
 struct openread {
     uint64_t frame, mark;  /* mark: replay serial at the read (locks acquired later are newer) */
-    uint32_t vix1;         /* variable index + 1; 0 = free */
-    uint32_t stack, lset, age;
+    uint32_t stack, lset;
     uint8_t kind;
     bool atomic;
     bool checked;          /* a membership test of the variable came first in this frame */
+};
+struct openset {
+    uint32_t vix1[OPEN_WAYS]; /* variable index + 1; 0 = free */
+    uint32_t next;            /* the way to give up when none is free */
+    struct openread e[OPEN_WAYS];
 };
 
 /* ---- threads and clocks (clocks.c) --------------------------------------------------------- */
@@ -140,8 +145,7 @@ struct athr {
     bool spawned;          /* began after its SPAWN: spawn_vc consumed */
     uint32_t parent1;      /* index + 1 of the thread that spawned it, 0 = unknown */
     uint32_t parent_clk;   /* the parent's own clock component when it spawned this thread */
-    struct openread *open; /* OPEN_SETS * OPEN_WAYS, allocated at the first read */
-    uint32_t open_age;
+    struct openset *open;  /* OPEN_SETS of them, allocated at the first read */
 };
 
 struct barrier;
