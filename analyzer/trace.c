@@ -1,4 +1,5 @@
-/* trace.c — see trace.h.  Checks happen once, here, so that the replay can trust offsets. */
+/* trace.c — see trace.h.  Checks happen once, here (or, deferred, in ngr_trace_check_chunk() when the
+ * replay first enters a chunk), so that the replay can trust offsets. */
 #include "trace.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  * stream_seq), checks each chunk's magic, seal and CRC-32C and the framing of its records, and
  * loads the metadata stream (stream 0) into id -> record tables.  After it returns 0, every record
  * of every event stream lies inside the mapping with a size that fits its chunk, so the replay
- * (replay.h) reads them without further bounds checks.
+ * (replay.h) reads them without further bounds checks.  With NGR_TRACE_DEFER_CHECKS (what
+ * `report` uses) the CRC and framing of sealed event chunks wait until the replay enters each
+ * chunk, which then checks it before reading a record of it: the file is read once, not twice.
  *
  * Problems are of two classes:
  *   - corrupt input (bad magic, wrong major, a chunk or record that cannot be right): open fails
