@@ -115,23 +115,31 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
      * deallocation (ngr_watch_lifetime); their writes end here, after one probe. */
     struct ns *ns = dict == modules_dict ? NULL : ns_find(dict);
     if (ev == PyDict_EVENT_DEALLOCATED) {
-        /* Whatever the tracing state (finalisation, a re-entrant free): the address is about to
-         * be reused, and nothing cached under it may outlive the dict. */
+        /* Whatever the tracing state (a trace finished for an exec that then fails and resumes,
+         * finalisation): the address is about to be reused, and nothing cached under it may
+         * outlive the dict. */
         ngr_vars_forget_ns(dict);
-        if (ns && ns->kind == NGR_VAR_GLOBAL)
+        if (!ns)
+            return 0;
+        if (ns->kind == NGR_VAR_GLOBAL)
             atomic_fetch_add_explicit(&ngr_globals_epoch, 1, memory_order_release);
+        if (!atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) && ngr_tracing()) {
+            PyObject *exc = PyErr_GetRaisedException();
+            untrack_values(dict);
+            PyErr_SetRaisedException(exc);
+        }
+        atomic_store_explicit(&ns->dict, NS_TOMB, memory_order_release);
+        return 0;
     }
     if (!ns && dict != modules_dict)
         return 0;
     if (atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) || !ngr_tracing())
         return 0;
-    if (ev == PyDict_EVENT_DEALLOCATED || ev == PyDict_EVENT_CLEARED || ev == PyDict_EVENT_CLONED) {
+    if (ev == PyDict_EVENT_CLEARED || ev == PyDict_EVENT_CLONED) {
         if (!ns)
             return 0;
         PyObject *exc = PyErr_GetRaisedException();
         untrack_values(dict);
-        if (ev == PyDict_EVENT_DEALLOCATED)
-            atomic_store_explicit(&ns->dict, NS_TOMB, memory_order_release);
         PyErr_SetRaisedException(exc);
         return 0;
     }
