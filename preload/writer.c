@@ -350,7 +350,8 @@ static bool stream_close(struct ngr_stream *s)
 {
     for (int i = 0; i < 100000; i++) {
         int expect = 0;
-        if (atomic_compare_exchange_weak_explicit(&s->lock, &expect, 2, memory_order_acquire,
+        /* acq_rel: whoever later finds the stream closed (finish_locked) sees its final count */
+        if (atomic_compare_exchange_weak_explicit(&s->lock, &expect, 2, memory_order_acq_rel,
                                                   memory_order_relaxed))
             return true;
         if (expect == 2)
@@ -456,13 +457,16 @@ static void finish_locked(uint32_t extra_flags, int prev_state)
     uint64_t events = 0;
     for (uint32_t i = 1; i <= max && i < NGR_MAX_THREADS; i++) {
         struct ngr_stream *s = &ngr_g.streams[i];
-        if (!stream_close(s))
-            continue;
-        events += s->events;
-        if (s->base) {
-            chunk_seal(s);
-            chunk_drop(s);
+        if (stream_close(s)) {
+            if (s->base) {
+                chunk_seal(s);
+                chunk_drop(s);
+            }
+        } else if (atomic_load_explicit(&s->lock, memory_order_acquire) != 2) {
+            continue; /* a writer that never let go: its count is not final */
         }
+        /* closed now, or earlier by its thread's exit: either way its count is final */
+        events += s->events;
     }
     struct ngr_stream *m = &ngr_g.streams[0];
     uint64_t last = atomic_load(&ngr_g.seq) - 1;

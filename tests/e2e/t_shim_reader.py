@@ -229,6 +229,10 @@ if __name__ == "__main__":
     check(t.finished, "trace not finished: %s" % t.flag_names)
     check(t.pid > 0 and t.trace_id != 0, "header pid/trace_id")
     check(len(t.of("end")) == 1, "one END record")
+    total = sum(len(recs) for chunks in t.streams.values() for _, recs in chunks)
+    end = t.of("end")[0]
+    check(end.words[1] == total, "END counts every record written, %d, but the trace holds %d (threads that "
+          "ended before the process must count too)" % (end.words[1], total))
     spawns = t.thread_events("spawn")
     begins = t.thread_events("begin")
     joins = t.thread_events("join")
