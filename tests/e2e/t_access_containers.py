@@ -52,7 +52,8 @@ SRC = """\
     ts = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
     for t in ts: t.start()
     for t in ts: t.join()
-    print(cache["user:1"], len(items), sorted(seen), len(dq), buf[0] in (0, 1), Reg.table["k"] in (0, 1))
+    # the GETSET line is a real lost update between the two workers: 1 is a legal outcome too
+    print(cache["user:1"] in (1, 2), len(items), sorted(seen), len(dq), buf[0] in (0, 1), Reg.table["k"] in (0, 1))
 """
 
 EXPECT = [
@@ -81,7 +82,7 @@ def main():
     for label, py in interpreters():
         L = "[%s] " % label
         r = run(SRC, py)
-        check(r.stdout == "2 2 [0, 1] 2 True True\n", L + "output %r %s" % (r.stdout, r.stderr))
+        check(r.stdout == "True 2 [0, 1] 2 True True\n", L + "output %r %s" % (r.stdout, r.stderr))
         for var, kind, key, marker, atomic in EXPECT:
             recs = at(r.accesses(var, kind, var_kind="container"), SRC, marker, "worker")
             if var == "app.seen":  # set elements are keys too: one per thread
