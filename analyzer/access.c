@@ -114,7 +114,7 @@ static struct openread *open_take(struct athr *T, uint32_t vix, bool *found)
 
 static inline bool unordered_at(const struct an *a, uint32_t ptix, uint32_t pclk, uint32_t tix)
 {
-    return pclk > a->th[tix].vc[ptix];
+    return pclk > vc_at(&a->th[tix], tix, ptix);
 }
 
 /* Every recorded access of v by another thread happens-before the current access of tix. */
@@ -122,12 +122,11 @@ static bool ordered_after_all(const struct an *a, const struct var *v, uint32_t 
 {
     if (v->lost_reads)
         return false;
-    const uint32_t *vc = a->th[tix].vc;
     for (unsigned i = 0; i < v->nw; i++)
-        if (v->w[i].tix != tix && v->w[i].clk > vc[v->w[i].tix])
+        if (v->w[i].tix != tix && unordered_at(a, v->w[i].tix, v->w[i].clk, tix))
             return false;
     for (unsigned i = 0; i < NSLOT; i++)
-        if (v->r[i].clk && v->r[i].tix != tix && v->r[i].clk > vc[v->r[i].tix])
+        if (v->r[i].clk && v->r[i].tix != tix && unordered_at(a, v->r[i].tix, v->r[i].clk, tix))
             return false;
     return true;
 }
@@ -237,7 +236,7 @@ static void on_read(struct an *a, const struct ngr_event *ev, uint32_t vix, cons
     struct var *v = &a->vars[vix];
     uint32_t tix = ev->tix;
     struct athr *T = &a->th[tix];
-    uint32_t clk = T->vc[tix];
+    uint32_t clk = T->clk;
     /* the thread's open read of v: a later write in the same activation makes it a window */
     bool found;
     struct openread *o = open_take(T, vix, &found);
@@ -328,7 +327,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, uin
     uint32_t tix = ev->tix;
     struct athr *T = &a->th[tix];
     bool owned = ordered_after_all(a, v, tix);
-    struct acc cur = {.tix = tix, .kind = ev->kind & 7, .atomic = ev->atomic, .clk = T->vc[tix], .lset = x->lset,
+    struct acc cur = {.tix = tix, .kind = ev->kind & 7, .atomic = ev->atomic, .clk = T->clk, .lset = x->lset,
                       .pset = x->lset, .stack = ev->stack_id};
     struct aux ax = {.nstack = ev->native_stack_id};
     struct openread *o = open_find(T, vix);
@@ -414,7 +413,7 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, 
     struct openread *o = open_find(T, vix);
     if (!o || o->kind != NGR_ACC_ITER_BEGIN || o->frame != ev->frame_id)
         return;
-    struct acc it = {.tix = tix, .kind = NGR_ACC_ITER_BEGIN, .clk = T->vc[tix], .lset = o->lset,
+    struct acc it = {.tix = tix, .kind = NGR_ACC_ITER_BEGIN, .clk = T->clk, .lset = o->lset,
                      .pset = held_since(a, x, o->mark), .stack = o->stack};
     open_close(T, vix, o); /* the iteration's window is complete */
     struct base_state *b = &a->bases[bix];
@@ -432,6 +431,8 @@ static void on_iter_end(struct an *a, const struct ngr_event *ev, uint32_t vix, 
 
 void on_access(struct an *a, const struct ngr_event *ev, uint32_t vix, uint32_t bix, const struct actx *x)
 {
+    struct athr *T = &a->th[ev->tix];
+    T->acc_clk = T->clk; /* clocks.c: what a clock must reach to order all of the thread's accesses */
     switch (ev->kind) {
     case NGR_ACC_READ:
     case NGR_ACC_CONTAINS:

@@ -135,18 +135,47 @@ struct openset {
 
 /* ---- threads and clocks (clocks.c) --------------------------------------------------------- */
 
+/* A vector clock, sparse: sorted runs of columns (thread indexes); a column in no run is 0.
+ * A finite value covers one column; VC_ALL, "all of that thread's accesses", covers a run of
+ * ended threads every access of which happens-before the clock's owner (clocks.c says why that
+ * is exact), so a thread that joined thousands of finished threads keeps one run, not thousands
+ * of entries.  Size: the columns that can still tell something, not the number of threads. */
+#define VC_ALL UINT32_MAX
+struct vseg { uint32_t lo, hi, val; };     /* columns [lo, hi); val < VC_ALL only when hi == lo + 1 */
+struct vclock { struct vseg *s; size_t n, cap; };
+
 struct athr {
-    uint32_t *vc;
-    uint32_t *final_vc;    /* at END */
-    uint32_t *spawn_vc;    /* parent's clock at SPAWN */
+    struct vclock vc;      /* other threads' components; at END its final clock (own column VC_ALL) */
+    struct vclock spawn;   /* parent's clock at SPAWN, until BEGIN consumes it */
+    uint32_t clk;          /* own component (from 1; an access's clock) */
+    uint32_t acc_clk;      /* clk at its latest access */
+    uint32_t fin;          /* ended: acc_clk at END (no access of the thread has a larger clock) */
     uint64_t lver;
     uint32_t lset;
     bool lset_valid, ended;
-    bool spawned;          /* began after its SPAWN: spawn_vc consumed */
+    bool spawned;          /* began after its SPAWN: the spawn clock consumed */
+    bool has_spawn;        /* spawn holds the SPAWN's clock */
     uint32_t parent1;      /* index + 1 of the thread that spawned it, 0 = unknown */
     uint32_t parent_clk;   /* the parent's own clock component when it spawned this thread */
     struct openset *open;  /* OPEN_SETS of them, allocated at the first read */
 };
+
+/* Component `col` of thread `tix`'s clock: what of thread col happens-before tix's current point. */
+static inline uint32_t vc_at(const struct athr *T, uint32_t tix, uint32_t col)
+{
+    if (col == tix)
+        return T->clk;
+    const struct vseg *s = T->vc.s;
+    size_t lo = 0, hi = T->vc.n;
+    while (lo < hi) { /* first run ending after col */
+        size_t m = (lo + hi) / 2;
+        if (s[m].hi <= col)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo < T->vc.n && s[lo].lo <= col ? s[lo].val : 0;
+}
 
 struct barrier;
 
@@ -182,13 +211,19 @@ struct an {
     struct { uint64_t obj; uint32_t lset; } single[256];
     uint32_t *aux_next;    /* chain of aux records with the same hash */
     size_t aux_next_cap;
-    /* sync objects with SEND/RECV: obj -> index into objvc (rows of n clocks) */
+    /* sync objects with SEND/RECV: obj -> row of objvc (OBJ_NONE once freed); FREE puts the
+     * row on objfree for the next object, so rows are as many as live objects */
     struct ngr_map objs;
-    uint32_t *objvc;
+    struct vclock *objvc;
     size_t nobjs, objs_cap;
+    uint32_t *objfree;
+    size_t nobjfree, objfree_cap;
     struct ngr_map barrier_map;
     struct barrier *barriers;
     size_t nbarriers, barriers_cap;
+    uint32_t *barfree;
+    size_t nbarfree, barfree_cap;
+    struct vclock scratch; /* clocks.c: a merge's output before it becomes the clock */
     /* reads and windows per (variable, read site) for CLS_LINES_DIFFER */
     struct ngr_map site_map;
     uint32_t *top_loc, *top_line; /* by stack id */
