@@ -21,6 +21,9 @@ SRC = """\
     class Reg:
         table = {}
 
+    tmp_lock = threading.Lock()
+    phase = threading.Barrier(2)
+
     def worker(n):
         cache["user:1"] = cache.get("user:1", 0) + 1     # GETSET
         cache[7] = n                                      # INTKEY
@@ -29,8 +32,9 @@ SRC = """\
         if "user:2" in cache:                             # CONTAINS
             pass
         cache.setdefault("user:3", []).append(n)          # SETDEFAULT
-        cache["tmp"] = 1
-        del cache["tmp"]                                  # DELITEM
+        with tmp_lock:  # unlocked, the other thread's del could come between: KeyError
+            cache["tmp"] = 1
+            del cache["tmp"]                              # DELITEM
         cache.pop("gone", None)                           # POP
         items.append(n)                                   # APPEND
         x = items[0]                                      # INDEX
@@ -38,6 +42,9 @@ SRC = """\
         dq.append(n)                                      # DEQUE
         buf[0] = n                                        # BYTEARRAY
         Reg.table["k"] = n                                # CLSDICT
+        # iterate only once both threads are done inserting and deleting keys: a size change
+        # under a running `for` raises "dictionary changed size during iteration"
+        phase.wait()
         for k in cache:                                   # FORLOOP
             pass
         for k, v in cache.items():                        # ITEMS
