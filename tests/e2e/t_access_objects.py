@@ -35,7 +35,8 @@ SRC = """\
     ts = [threading.Thread(target=worker) for _ in range(2)]
     for t in ts: t.start()
     for t in ts: t.join()
-    print(SERVICE.hits, SERVICE.config)
+    # self.hits += 1 from both workers is a real lost update: 1 is a legal outcome too
+    print(SERVICE.hits in (1, 2), SERVICE.config)
 """
 
 
@@ -43,7 +44,7 @@ def main():
     for label, py in interpreters():
         L = "[%s] " % label
         r = run(SRC, py)
-        check(r.stdout == "2 {'x': 1}\n", L + "output %r %s" % (r.stdout, r.stderr[-2000:]))
+        check(r.stdout == "True {'x': 1}\n", L + "output %r %s" % (r.stdout, r.stderr[-2000:]))
         hits = [x for x in r.accesses("app.SERVICE.hits") if x["thread"] != 1]
         check({x["kind"] for x in hits} == {"read", "write"} and
               all(top(x)["function"] == "Service.hit" for x in hits),
