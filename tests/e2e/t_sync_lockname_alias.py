@@ -64,14 +64,20 @@ del sys.modules["gone"], gone
 gc.collect()
 import fresh
 
+phase = threading.Barrier(4)
+
 def worker():
     for i in range(20):
         home.add(1)
         with alias_lock:
             home.total += 1
+        fresh.bump()
+    # home._rlock is another lock than home._lock: updates of home.total under one and under
+    # the other could lose each other's increments (total < 240).  They run in turn instead.
+    phase.wait()
+    for i in range(20):
         with Holder.guard:
             home.total += 1
-        fresh.bump()
 
 ts = [threading.Thread(target=worker, name="w%d" % i) for i in range(4)]
 for t in ts:
