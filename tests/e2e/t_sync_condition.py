@@ -5,19 +5,21 @@ Condition's internal waiter locks never showing up as locks held.
 from t_sync_helpers import Run, check, interpreters
 
 PROG = '''\
-import threading, time
+import threading
 cond = threading.Condition()                  # RLock inside
 plain_cond = threading.Condition(threading.Lock())
 sem = threading.Semaphore(0)
 bsem = threading.BoundedSemaphore(1)
 ready = threading.Event()
 barrier = threading.Barrier(2)
+waiting = threading.Event()
 items = []
 shared = {}
 
 def consumer():
     with cond:
         while not items:
+            waiting.set()                     # set holding cond: released only in wait()
             cond.wait()
         shared["got"] = items.pop()
     with plain_cond:
@@ -28,8 +30,8 @@ def consumer():
     barrier.wait()
 
 def producer():
-    time.sleep(0.2)                           # the consumer is waiting by now
-    with cond:
+    waiting.wait()
+    with cond:                                # the consumer is in cond.wait() by now
         items.append(1)
         cond.notify()
     sem.release()
