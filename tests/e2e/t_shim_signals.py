@@ -13,10 +13,19 @@ from t_shim_reader import check, env_for, read_trace, traces_in  # noqa: E402
 PY = os.environ["NGR_PYTHON"]
 TMP = os.environ["NGR_TMP"]
 
+# faulthandler prints every thread's stack, so the crash comes only once all 16 threads sleep in
+# stop.wait(): all registered as waiters, and each thread asleep (state S), which after that can
+# only be in the waiter lock's acquire.  A thread still on its way there (start() returns before
+# the thread reaches its target) would show other lines, different in the two runs compared.
 THREADS = ("import threading, time\n"
            "stop = threading.Event()\n"
            "ts = [threading.Thread(target=stop.wait) for _ in range(16)]\n"
-           "[t.start() for t in ts]\n")
+           "[t.start() for t in ts]\n"
+           "def asleep(t):\n"
+           "    with open('/proc/self/task/%d/stat' % t.native_id) as f:\n"
+           "        return f.read().rsplit(')', 1)[1].split()[0] == 'S'\n"
+           "while len(stop._cond._waiters) < 16 or not all(map(asleep, ts)):\n"
+           "    time.sleep(0.001)\n")
 CRASHES = {
     "SIGSEGV": (-11, "import ctypes\nctypes.string_at(0)\n"),
     "SIGABRT": (-6, "import os\nos.abort()\n"),
