@@ -62,11 +62,19 @@ scoped()
 
 # KeyboardInterrupt while blocked in acquire still works.
 blocked = threading.Lock(); blocked.acquire()
+def asleep(t):
+    with open("/proc/self/task/%d/stat" % t.native_id) as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "S"
 def interrupter():
-    time.sleep(0.3)
+    # SIGINT only once the main thread sleeps past `acquiring = True`: in blocked.acquire().
+    # (A signal before its try block would kill the program instead.)
+    while not (acquiring and asleep(threading.main_thread())):
+        time.sleep(0.01)
     os.kill(os.getpid(), signal.SIGINT)
+acquiring = False
 threading.Thread(target=interrupter, name="interrupter").start()
 try:
+    acquiring = True
     blocked.acquire()
     print("not interrupted")
 except KeyboardInterrupt:
