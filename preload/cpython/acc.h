@@ -92,8 +92,13 @@ NGR_HIDDEN uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_
 NGR_HIDDEN bool ngr_vars_track(PyObject *obj, const char *name);
 /* Remember which tracked object sits under (namespace dict, exact-str name), returning the one
  * that sat there before (0 if none): how a rebinding untracks the old value without a dict
- * lookup (which could call a user __eq__). */
+ * lookup (which could call a user __eq__).  NGR_HELD_FULL when a nonzero value could not be
+ * remembered (table full): the caller untracks it, since nothing else would. */
 NGR_HIDDEN uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value);
+#define NGR_HELD_FULL ((uintptr_t)1)
+/* A fixed-size table turned something away: the first call per flag writes `msg` as one warning
+ * note in the trace (the report prints it); later calls cost one relaxed load. */
+NGR_HIDDEN void ngr_acc_table_full(_Atomic int *once, const char *msg);
 /* A namespace dict is going away: forget its module name (its address may be reused). */
 NGR_HIDDEN void ngr_vars_forget_ns(PyObject *ns);
 NGR_HIDDEN void ngr_vars_untrack(PyObject *obj);
@@ -135,10 +140,12 @@ NGR_HIDDEN bool ngr_acc_may_disable(uint32_t var);
 NGR_HIDDEN void ngr_monitor_restart(void);
 NGR_HIDDEN int ngr_monitor_init(void);
 NGR_HIDDEN int ngr_watch_init(void);
-/* Start watching a module's globals dict (and register its values as tracked). */
-NGR_HIDDEN void ngr_watch_module_dict(PyObject *globals);
-/* Start watching a class's dict (and register its attribute values). */
-NGR_HIDDEN void ngr_watch_class(PyTypeObject *tp);
+/* Start watching a module's globals dict (and register its values as tracked).  True when it is
+ * watched: false for a module we do not trace, or when the namespace table is full (then it is
+ * not traced: without its writes its reads would only weigh on the trace). */
+NGR_HIDDEN bool ngr_watch_module_dict(PyObject *globals);
+/* Start watching a class's dict (and register its attribute values); true when it is watched. */
+NGR_HIDDEN bool ngr_watch_class(PyTypeObject *tp);
 /* Watch dict for its deallocation only (what vars.c caches by its address is evicted then);
  * false if it cannot be watched. */
 NGR_HIDDEN bool ngr_watch_lifetime(PyObject *dict);

@@ -376,12 +376,13 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
         bool constant = !unsafe && v && constant_value(v) && !code_stores_global(ci, arg >> 1);
         {
             const char *m = ngr_vars_module_name(globals);
-            if (!m || !ngr_module_wanted(m)) {
+            /* Not traced: a module we leave out, one that found no room in the namespace table,
+             * a variable that found none in the variable table (decided once per site). */
+            if (!m || !ngr_module_wanted(m) || !ngr_watch_module_dict(globals) ||
+                !(var = ngr_vars_named(globals, name, m, NGR_VAR_GLOBAL))) {
                 ret = disable;
                 goto out;
             }
-            ngr_watch_module_dict(globals);
-            var = ngr_vars_named(globals, name, m, NGR_VAR_GLOBAL);
             if (cache && var < CACHE_CONST &&
                 atomic_load_explicit(&ci->cache_epoch, memory_order_relaxed) != epoch) {
                 /* entries of an older epoch: drop them all, then count from this one (an entry
@@ -416,13 +417,16 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             PyObject *v = md ? ngr_v_dict_get_str(md, name, &unsafe) : NULL;
             if ((v && !code_like(v)) || unsafe) {
                 const char *m = ngr_vars_module_name(md);
-                if (m && ngr_module_wanted(m)) {
-                    ngr_watch_module_dict(md);
-                    uint32_t var = ngr_vars_named(md, name, m, NGR_VAR_GLOBAL);
+                bool wanted = m && ngr_module_wanted(m);
+                uint32_t var = wanted && ngr_watch_module_dict(md)
+                                   ? ngr_vars_named(md, name, m, NGR_VAR_GLOBAL) : 0;
+                if (var) {
                     ngr_acc_emit(f, off, NGR_ACC_READ, var, 0);
                     /* `mod.CONSTANT`: as for LOAD_GLOBAL (a site's module rarely changes) */
                     if (!unsafe && v && constant_value(v) && ngr_acc_may_disable(var))
                         ret = disable;
+                } else if (wanted) {
+                    ret = disable; /* no room in a table: not traced, decided once per site */
                 }
             } else if (v) {
                 ret = disable; /* `os.path`, `mod.func`: code, not state */
@@ -431,9 +435,10 @@ static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_
             PyObject *v = NULL;
             PyTypeObject *t = class_owner((PyTypeObject *)owner, name, &v);
             if (t && v && !code_like(v) && ngr_vars_is_class_of_wanted(t)) {
-                ngr_watch_class(t);
-                ngr_acc_emit(f, off, NGR_ACC_READ,
-                             ngr_vars_named(t->tp_dict, name, ngr_vars_class_name(t), NGR_VAR_CLASS_ATTR), 0);
+                /* a class that found no room in the namespace table is not traced */
+                if (ngr_watch_class(t))
+                    ngr_acc_emit(f, off, NGR_ACC_READ,
+                                 ngr_vars_named(t->tp_dict, name, ngr_vars_class_name(t), NGR_VAR_CLASS_ATTR), 0);
             } else if (v && code_like(v)) {
                 ret = disable; /* `Cls.method`: code, not state */
             }

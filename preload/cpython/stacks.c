@@ -23,6 +23,7 @@
 
 #define MAX_DEPTH 64
 #define STACK_SLOTS (1u << 15)
+#define STACK_PROBES 64u
 
 struct stack_slot {
     _Atomic uint64_t hash; /* 0 = empty */
@@ -43,10 +44,10 @@ static uint64_t mix(uint64_t h, uint64_t v)
  * except when all three are new activations at the same addresses and offsets (then the stack
  * shown may name an older caller above them: diagnostics only, never a variable or a lock). */
 #define MEMO_SLOTS 256
-struct memo { uint64_t key; uint32_t id, depth_opt; };
+struct memo { uint64_t key; uint32_t id, depth_opt; bool crowded; };
 static __thread struct memo stack_memo[MEMO_SLOTS];
 
-static uint32_t stack_walk(ngr_vframe *f, int offset);
+static uint32_t stack_walk(ngr_vframe *f, int offset, bool *crowded);
 
 uint32_t ngr_stack_here(ngr_vframe *f, int offset)
 {
@@ -63,14 +64,19 @@ uint32_t ngr_stack_here(ngr_vframe *f, int offset)
     key |= 1;
     unsigned opt = ngr_options()->stack_depth;
     struct memo *m = &stack_memo[(key >> 7) & (MEMO_SLOTS - 1)];
-    if (m->key == key && m->depth_opt == opt && m->id)
+    if (m->key == key && m->depth_opt == opt && (m->id || m->crowded))
         return m->id;
-    uint32_t id = stack_walk(f, offset);
-    *m = (struct memo){key, id, opt};
+    bool crowded = false;
+    uint32_t id = stack_walk(f, offset, &crowded);
+    *m = (struct memo){key, id, opt, crowded};
     return id;
 }
 
-static uint32_t stack_walk(ngr_vframe *f, int offset)
+static _Atomic int stacks_full;
+
+/* *crowded: no slot for this stack (the table is full around it): it is recorded as no stack,
+ * and the memo keeps that answer too, so an access there does not walk and probe every time. */
+static uint32_t stack_walk(ngr_vframe *f, int offset, bool *crowded)
 {
     if (!stack_table) {
         void *p = mmap(NULL, STACK_SLOTS * sizeof(struct stack_slot), PROT_READ | PROT_WRITE,
@@ -110,7 +116,7 @@ static uint32_t stack_walk(ngr_vframe *f, int offset)
         return 0;
     h |= 1;
     uint32_t mask = STACK_SLOTS - 1, i = (uint32_t)(h >> 20) & mask;
-    for (unsigned probe = 0; probe < 64; probe++, i = (i + 1) & mask) {
+    for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
         uint64_t sh = atomic_load_explicit(&stack_table[i].hash, memory_order_acquire);
         if (sh == h) {
             uint32_t id = atomic_load_explicit(&stack_table[i].id, memory_order_acquire);
@@ -134,7 +140,11 @@ static uint32_t stack_walk(ngr_vframe *f, int offset)
                 return id;
         }
     }
-    return 0; /* table crowded here: no stack rather than a slow path */
+    /* table crowded here: no stack rather than a slow path (stacks are diagnostics only) */
+    *crowded = true;
+    ngr_acc_table_full(&stacks_full, "stack table full (32768 entries): accesses at Python "
+                       "stacks first seen from now on are recorded without a stack");
+    return 0;
 }
 
 /* ---- frame identities ---------------------------------------------------------------------- */

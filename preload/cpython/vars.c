@@ -4,6 +4,15 @@
  * pages cost nothing); a miss takes one spinlock, defines the thing in the trace and publishes
  * it.  Nothing here runs Python code: names come from exact str objects, hashes of exact
  * str/int/bytes (and tuples of those) only, reprs of those exact types only.
+ *
+ * Each map is a primary table of MAP_SLOTS entries and, made on the first insert that finds its
+ * primary probe window full, a spill table of SPILL_SLOTS: a program that never fills a primary
+ * pays nothing for the spill (its pages are touched only then; entries spread over a bigger
+ * table would cost a page each).  When both are full where a new entry would go, that thing is
+ * left out (a variable, a module or class, a tracked object) or, for a dict key, recorded under
+ * its id without its text — never defined again on every access, which would add a record and
+ * leak memory per access.  The first time a map turns something away, one warning note in the
+ * trace says which and what is no longer traced (`nogilrace report` shows it).
  */
 #include "acc.h"
 
@@ -14,6 +23,15 @@
 
 /* ---- a lock-free map: (k1, k2) → value ------------------------------------------------------ */
 #define MAP_SLOTS (1u << 14)
+#define SPILL_SLOTS (1u << 16)
+/* name_map holds up to three entries per namespace (its dict, its name, the names of the objects
+ * its values are) and one per class: 24,000 modules holding an object each need 72,000 */
+#define NAME_SPILL_SLOTS (1u << 18)
+#define MAP_PROBES 128u
+#define CAP_TXT "81920" /* MAP_SLOTS + SPILL_SLOTS, for the warnings */
+_Static_assert(MAP_SLOTS + SPILL_SLOTS == 81920, "update CAP_TXT");
+#define NAME_CAP_TXT "278528"
+_Static_assert(MAP_SLOTS + NAME_SPILL_SLOTS == 278528, "update NAME_CAP_TXT");
 struct slot {
     _Atomic uint64_t k1; /* 0 = empty */
     _Atomic uint64_t k2;
@@ -21,18 +39,24 @@ struct slot {
 };
 struct map {
     struct slot *s;
+    _Atomic(struct slot *) spill; /* NULL until the primary first has no room */
+    uint32_t spill_slots;
     ngr_spin lock;
 };
 static struct map var_map, tracked_map, key_map, name_map, held_map;
 
-static int map_init(struct map *m)
+static void *table_map(uint32_t slots)
 {
-    void *p = mmap(NULL, MAP_SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
+    void *p = mmap(NULL, slots * sizeof(struct slot), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return -1;
-    m->s = p;
-    return 0;
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int map_init(struct map *m, uint32_t spill_slots)
+{
+    m->s = table_map(MAP_SLOTS);
+    m->spill_slots = spill_slots;
+    return m->s ? 0 : -1;
 }
 
 static uint64_t hash2(uint64_t a, uint64_t b)
@@ -47,43 +71,107 @@ static uint64_t hash2(uint64_t a, uint64_t b)
  * addresses (aligned, above the zero page) or odd hashes. */
 #define MAP_TOMB 2u
 
-/* Find (k1, k2); returns the slot, or NULL.  k1 must not be 0 or MAP_TOMB. */
-static struct slot *map_find(struct map *m, uint64_t k1, uint64_t k2)
+/* One table's probe window for (k1, k2): the slot holding it, else NULL with *room = the slot
+ * an insert would take (the first tombstone, else the empty slot that ends the window, else
+ * NULL) and *crowded = the window has no empty slot.  An empty slot never comes back (removal
+ * leaves a tombstone), so a window that reaches one proves the key is in no spill table. */
+static struct slot *tab_probe(struct slot *t, uint32_t slots, uint64_t k1, uint64_t k2,
+                              struct slot **room, bool *crowded)
 {
-    uint32_t mask = MAP_SLOTS - 1, i = (uint32_t)hash2(k1, k2) & mask;
-    for (unsigned probe = 0; probe < 128; probe++, i = (i + 1) & mask) {
-        uint64_t a = atomic_load_explicit(&m->s[i].k1, memory_order_acquire);
-        if (a == 0)
+    uint32_t mask = slots - 1, i = (uint32_t)hash2(k1, k2) & mask;
+    *room = NULL;
+    *crowded = false;
+    for (unsigned probe = 0; probe < MAP_PROBES; probe++, i = (i + 1) & mask) {
+        uint64_t a = atomic_load_explicit(&t[i].k1, memory_order_acquire);
+        if (a == k1 && atomic_load_explicit(&t[i].k2, memory_order_relaxed) == k2)
+            return &t[i];
+        if (a == MAP_TOMB && !*room)
+            *room = &t[i];
+        if (a == 0) {
+            if (!*room)
+                *room = &t[i];
             return NULL;
-        if (a == k1 && atomic_load_explicit(&m->s[i].k2, memory_order_relaxed) == k2)
-            return &m->s[i];
+        }
     }
+    *crowded = true;
     return NULL;
 }
 
-/* Insert under m->lock (caller holds it); returns the slot (existing or new), NULL when full.
- * A slot is filled k2, val, then k1 (release): a reader that sees the key sees the rest. */
-static struct slot *map_put_locked(struct map *m, uint64_t k1, uint64_t k2, uint64_t val)
+/* Find (k1, k2); returns the slot, or NULL.  k1 must not be 0 or MAP_TOMB.  *crowded (if given)
+ * tells a miss where both tables' windows are full: in a map without removals (var_map,
+ * key_map) no insert of this key can succeed then, so the caller gives up without the lock. */
+static struct slot *map_find_ex(struct map *m, uint64_t k1, uint64_t k2, bool *crowded)
 {
-    uint32_t mask = MAP_SLOTS - 1, i = (uint32_t)hash2(k1, k2) & mask;
-    struct slot *tomb = NULL;
-    for (unsigned probe = 0; probe < 128; probe++, i = (i + 1) & mask) {
-        uint64_t a = atomic_load_explicit(&m->s[i].k1, memory_order_relaxed);
-        if (a == k1 && atomic_load_explicit(&m->s[i].k2, memory_order_relaxed) == k2) {
-            atomic_store_explicit(&m->s[i].val, val, memory_order_release);
-            return &m->s[i];
+    struct slot *room, *s;
+    bool full;
+    if (crowded)
+        *crowded = false;
+    s = tab_probe(m->s, MAP_SLOTS, k1, k2, &room, &full);
+    if (s || !full)
+        return s;
+    struct slot *sp = atomic_load_explicit(&m->spill, memory_order_acquire);
+    if (!sp)
+        return NULL; /* no spill yet: an insert will make it */
+    s = tab_probe(sp, m->spill_slots, k1, k2, &room, &full);
+    if (crowded)
+        *crowded = full;
+    return s;
+}
+
+static struct slot *map_find(struct map *m, uint64_t k1, uint64_t k2)
+{
+    return map_find_ex(m, k1, k2, NULL);
+}
+
+/* Under m->lock (caller holds it): the slot holding (k1, k2), else the one an insert would take
+ * (empty or removed; not yet published), NULL when full.  *fresh tells the two apart.  Makes the
+ * spill table on the first insert that finds no room in the primary (one mmap, under the lock). */
+static struct slot *map_slot_locked(struct map *m, uint64_t k1, uint64_t k2, bool *fresh)
+{
+    struct slot *room, *sroom = NULL, *s;
+    bool full, sfull;
+    *fresh = false;
+    s = tab_probe(m->s, MAP_SLOTS, k1, k2, &room, &full);
+    if (s)
+        return s;
+    if (full) {
+        /* the key may sit in the spill table: look there before reusing a primary tombstone */
+        struct slot *sp = atomic_load_explicit(&m->spill, memory_order_relaxed);
+        if (!sp && !room) {
+            sp = table_map(m->spill_slots);
+            if (sp)
+                atomic_store_explicit(&m->spill, sp, memory_order_release);
         }
-        if (a == MAP_TOMB && !tomb)
-            tomb = &m->s[i];
-        if (a == 0)
-            break;
-        if (probe == 127 && !tomb)
-            return NULL;
+        if (sp) {
+            s = tab_probe(sp, m->spill_slots, k1, k2, &sroom, &sfull);
+            if (s)
+                return s;
+        }
+        if (!room)
+            room = sroom;
     }
-    struct slot *s = tomb ? tomb : &m->s[i];
+    *fresh = room != NULL;
+    return room;
+}
+
+/* Fill a slot map_slot_locked gave: k2, val, then k1 (release): a reader that sees the key sees
+ * the rest. */
+static void map_publish_locked(struct slot *s, uint64_t k1, uint64_t k2, uint64_t val)
+{
     atomic_store_explicit(&s->k2, k2, memory_order_relaxed);
     atomic_store_explicit(&s->val, val, memory_order_relaxed);
     atomic_store_explicit(&s->k1, k1, memory_order_release);
+}
+
+/* Insert or update under m->lock (caller holds it); returns the slot, NULL when full. */
+static struct slot *map_put_locked(struct map *m, uint64_t k1, uint64_t k2, uint64_t val)
+{
+    bool fresh;
+    struct slot *s = map_slot_locked(m, k1, k2, &fresh);
+    if (s && fresh)
+        map_publish_locked(s, k1, k2, val);
+    else if (s)
+        atomic_store_explicit(&s->val, val, memory_order_release);
     return s;
 }
 
@@ -96,6 +184,30 @@ static void map_forget(struct map *m, uint64_t k1, uint64_t k2)
         atomic_store_explicit(&s->val, 0, memory_order_relaxed);
         atomic_store_explicit(&s->k1, MAP_TOMB, memory_order_release);
     }
+}
+
+/* A map turned something away: one warning note in the trace, the first time only. */
+static _Atomic int var_full, name_full, key_full, tracked_full, held_full;
+
+
+void ngr_acc_table_full(_Atomic int *once, const char *msg)
+{
+    if (atomic_load_explicit(once, memory_order_relaxed) || atomic_exchange(once, 1))
+        return;
+    ngr_note(NGR_NOTE_WARNING, msg);
+    ngr_log(1, "%s", msg);
+}
+
+static void name_map_full(void)
+{
+    ngr_acc_table_full(&name_full, "name table full (" NAME_CAP_TXT " entries): modules, classes "
+                       "and objects first seen from now on are not traced");
+}
+
+static void tracked_map_full(void)
+{
+    ngr_acc_table_full(&tracked_full, "object table full (" CAP_TXT " entries): objects first "
+                       "stored in module state from now on are not traced");
 }
 
 /* ---- names of vars (by var_id), for naming what hangs under them ---------------------------- */
@@ -111,8 +223,9 @@ static const char *keep(const char *s)
 
 int ngr_vars_init(void)
 {
-    if (map_init(&var_map) || map_init(&tracked_map) || map_init(&key_map) || map_init(&name_map) ||
-        map_init(&held_map))
+    if (map_init(&var_map, SPILL_SLOTS) || map_init(&tracked_map, SPILL_SLOTS) ||
+        map_init(&key_map, SPILL_SLOTS) || map_init(&name_map, NAME_SPILL_SLOTS) ||
+        map_init(&held_map, SPILL_SLOTS))
         return -1;
     void *p = mmap(NULL, MAX_NAMED * sizeof(*var_names), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -188,7 +301,8 @@ static const char *module_display(PyObject *globals)
 
 /* One copy of each module name: a namespace re-created at a freed one's address (exec() into a
  * fresh dict in a loop, a module reloaded) finds its name here instead of leaking a new copy.
- * Under name_map.lock; a 64-bit hash collision of two different names falls back to a copy. */
+ * Under name_map.lock.  NULL (the thing goes untraced) when the name cannot be kept once: the map
+ * is full, or a 64-bit hash collision of two different names — a copy per call would leak. */
 #define NAME_STR 0x6e616d65u /* k2 of the name copies, apart from 1 (dicts), 2 (types), 3+kind */
 
 static uint64_t cstr_hash(const char *p);
@@ -198,11 +312,19 @@ static const char *intern_name_locked(const char *n)
     uint64_t k1 = cstr_hash(n) | 1;
     struct slot *s = map_find(&name_map, k1, NAME_STR);
     const char *had = s ? (const char *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_relaxed) : NULL;
-    if (had && !strcmp(had, n))
-        return had;
+    if (had)
+        return strcmp(had, n) ? NULL : had;
+    bool fresh;
+    s = map_slot_locked(&name_map, k1, NAME_STR, &fresh);
+    if (!s) {
+        name_map_full();
+        return NULL;
+    }
     const char *kept = keep(n);
-    if (kept && !had)
-        map_put_locked(&name_map, k1, NAME_STR, (uint64_t)(uintptr_t)kept);
+    if (kept && fresh)
+        map_publish_locked(s, k1, NAME_STR, (uint64_t)(uintptr_t)kept);
+    else if (kept)
+        atomic_store_explicit(&s->val, (uint64_t)(uintptr_t)kept, memory_order_release);
     return kept;
 }
 
@@ -235,6 +357,8 @@ const char *ngr_vars_module_name(PyObject *globals)
     ngr_spin_lock(&name_map.lock);
     s = map_put_locked(&name_map, (uint64_t)(uintptr_t)globals, 1, (uint64_t)(uintptr_t)kept);
     ngr_spin_unlock(&name_map.lock);
+    if (!s)
+        name_map_full();
     /* Watched once cached (a full map caches nothing: no watching each time).  The dict is alive
      * for our caller meanwhile.  Watching cannot fail with the watcher registered, but an entry
      * nothing would evict is the bug this avoids: then it goes. */
@@ -318,6 +442,8 @@ const char *ngr_vars_class_name(PyTypeObject *tp)
     ngr_spin_lock(&name_map.lock);
     s = map_put_locked(&name_map, (uint64_t)(uintptr_t)tp, 2, (uint64_t)(uintptr_t)val);
     ngr_spin_unlock(&name_map.lock);
+    if (!s)
+        name_map_full();
     /* The weak reference only once cached: a full map must not add one per lookup.  Without
      * one, the entry goes (nothing would evict it). */
     if (s && (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && !watch_type_lifetime(tp))
@@ -358,9 +484,12 @@ uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value)
     ngr_spin_lock(&held_map.lock);
     s = map_find(&held_map, k1, k2);
     uintptr_t old = s ? (uintptr_t)atomic_exchange_explicit(&s->val, value, memory_order_acq_rel) : 0;
-    if (!s)
-        map_put_locked(&held_map, k1, k2, value);
+    if (!s && !map_put_locked(&held_map, k1, k2, value))
+        old = NGR_HELD_FULL;
     ngr_spin_unlock(&held_map.lock);
+    if (old == NGR_HELD_FULL)
+        ngr_acc_table_full(&held_full, "binding table full (" CAP_TXT " entries): objects first "
+                           "stored in module state from now on are not traced");
     return old;
 }
 
@@ -372,23 +501,35 @@ uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsig
     /* The namespace's name is part of the key: a freed module or class dict's address can come
      * back as another namespace, whose variables must not inherit the old names. */
     uint64_t k1 = (uint64_t)(uintptr_t)ns, k2 = (uint64_t)h ^ cstr_hash(ns_name);
-    struct slot *s = map_find(&var_map, k1, k2);
+    bool crowded;
+    struct slot *s = map_find_ex(&var_map, k1, k2, &crowded);
     if (s)
         return (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire);
+    if (crowded)
+        goto full; /* nothing is ever removed from var_map: it cannot go in, now or later */
     const char *n = str_utf8(name);
     if (!n)
         return 0;
     char full[512];
     snprintf(full, sizeof full, "%s.%s", ns_name, n);
     ngr_spin_lock(&var_map.lock);
-    s = map_find(&var_map, k1, k2);
-    uint32_t id = s ? (uint32_t)atomic_load_explicit(&s->val, memory_order_relaxed) : 0;
-    if (!id) {
+    bool fresh;
+    s = map_slot_locked(&var_map, k1, k2, &fresh);
+    uint32_t id = s && !fresh ? (uint32_t)atomic_load_explicit(&s->val, memory_order_relaxed) : 0;
+    if (s && fresh) {
+        /* the slot first, then the definition: a variable that has no slot is never defined */
         id = define(full, kind, 0);
-        map_put_locked(&var_map, k1, k2, id);
+        map_publish_locked(s, k1, k2, id);
     }
     ngr_spin_unlock(&var_map.lock);
-    return id;
+    if (s)
+        return id;
+full:
+    /* Left out, re-decided on each access by the probe above (no lock, no allocation): a
+     * variable defined anew each time would add a record and a leaked name per access. */
+    ngr_acc_table_full(&var_full, "variable table full (" CAP_TXT " entries): variables first "
+                       "seen from now on are not traced");
+    return 0;
 }
 
 static bool is_deque(PyTypeObject *tp)
@@ -430,15 +571,32 @@ bool ngr_vars_track(PyObject *obj, const char *name)
     struct slot *ns = map_find(&name_map, nk, 3 + kind);
     uint32_t id = ns ? (uint32_t)atomic_load_explicit(&ns->val, memory_order_relaxed) : 0;
     if (!id) {
-        id = define(name, kind, 0);
+        /* the name's slot first: a name that cannot be remembered is not defined (again) */
+        bool fresh;
         ngr_spin_lock(&name_map.lock);
-        map_put_locked(&name_map, nk, 3 + kind, id);
+        ns = map_slot_locked(&name_map, nk, 3 + kind, &fresh);
+        if (ns) {
+            id = define(name, kind, 0);
+            if (fresh)
+                map_publish_locked(ns, nk, 3 + kind, id);
+            else
+                atomic_store_explicit(&ns->val, id, memory_order_release);
+        }
         ngr_spin_unlock(&name_map.lock);
+        if (!ns) {
+            ngr_spin_unlock(&tracked_map.lock);
+            name_map_full();
+            return false;
+        }
     }
     s = map_find(&tracked_map, k1, k2);
-    if (!s || !atomic_load_explicit(&s->val, memory_order_relaxed))
-        map_put_locked(&tracked_map, k1, k2, id);
+    bool put = (s && atomic_load_explicit(&s->val, memory_order_relaxed)) ||
+               map_put_locked(&tracked_map, k1, k2, id);
     ngr_spin_unlock(&tracked_map.lock);
+    if (!put) {
+        tracked_map_full();
+        return false;
+    }
     if (kind == NGR_VAR_OBJ_ATTR) {
         /* Its __dict__ (materialised now, before other threads use it through us): code that
          * works on the dict directly — functools.cached_property, vars(obj)[k], __dict__.update —
@@ -446,8 +604,10 @@ bool ngr_vars_track(PyObject *obj, const char *name)
         PyObject *d = instance_dict(obj);
         if (d) {
             ngr_spin_lock(&tracked_map.lock);
-            map_put_locked(&tracked_map, (uint64_t)(uintptr_t)d, 1, (uint64_t)(uintptr_t)obj);
+            bool dput = map_put_locked(&tracked_map, (uint64_t)(uintptr_t)d, 1, (uint64_t)(uintptr_t)obj);
             ngr_spin_unlock(&tracked_map.lock);
+            if (!dput) /* its attributes are still seen through the object, not its __dict__ */
+                tracked_map_full();
             Py_DECREF(d);
         }
     }
@@ -542,8 +702,17 @@ uint64_t ngr_vars_key(PyObject *key)
         return 0;
     }
     uint64_t id = hash2((uint64_t)h, (uint64_t)(uintptr_t)Py_TYPE(key)) | 1;
-    if (map_find(&key_map, id, 0))
+    bool crowded;
+    if (map_find_ex(&key_map, id, 0, &crowded))
         return id;
+    if (crowded) {
+        /* Full here for good (nothing is removed): the key id is its content's hash, right
+         * without the table, so the key stays traced, only without its text (no repr and no
+         * KEY record per access). */
+        ngr_acc_table_full(&key_full, "key table full (" CAP_TXT " entries): dict keys first "
+                           "seen from now on are traced without their text (<key 0x...>)");
+        return id;
+    }
     PyObject *r = PyObject_Repr(key); /* repr of exact str/int/bytes/tuple: C code only */
     const char *s = r ? PyUnicode_AsUTF8(r) : NULL;
     if (!s) {
@@ -562,11 +731,16 @@ uint64_t ngr_vars_key(PyObject *key)
                     : PyBytes_CheckExact(key) ? NGR_KEY_BYTES : PyTuple_CheckExact(key) ? NGR_KEY_TUPLE
                     : NGR_KEY_OTHER;
     ngr_spin_lock(&key_map.lock);
-    if (!map_find(&key_map, id, 0)) {
+    bool fresh;
+    struct slot *ks = map_slot_locked(&key_map, id, 0, &fresh);
+    if (ks && fresh) {
         ngr_define_key(id, kind, ngr_intern_string(s, len));
-        map_put_locked(&key_map, id, 0, 1);
+        map_publish_locked(ks, id, 0, 1);
     }
     ngr_spin_unlock(&key_map.lock);
+    if (!ks)
+        ngr_acc_table_full(&key_full, "key table full (" CAP_TXT " entries): dict keys first "
+                           "seen from now on are traced without their text (<key 0x...>)");
     Py_DECREF(r);
     return id;
 }

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 NGR_HIDDEN _Atomic uint32_t ngr_globals_epoch;
 
@@ -18,46 +19,100 @@ static PyObject *modules_dict; /* sys.modules, watched for new modules */
 
 /* The namespaces we watch: dict → (name, kind), in an open-addressing table read without locks
  * (every write to a watched dict looks here).  A namespace that is deallocated leaves a tombstone
- * (dict = 1) so that a later dict at the same address starts afresh. */
+ * (dict = 1) so that a later dict at the same address starts afresh; inserts reuse tombstones.
+ * A lookup probes at most NS_PROBES slots (every write to any watched dict, also the untraced
+ * modules' ones watched for their deallocation, ends here: it must stay short however full the
+ * table is).  A namespace that finds no room in the primary table goes to a spill table, mapped
+ * on first need (a program with fewer namespaces touches none of its pages); one that finds no
+ * room in either is not traced, and one warning note says so. */
 #define NS_SLOTS 16384u
+#define NS_SPILL_SLOTS 65536u
+#define NS_PROBES 128u
 struct ns { _Atomic(PyObject *) dict; const char *name; unsigned kind; };
 static struct ns ns_table[NS_SLOTS];
+static _Atomic(struct ns *) ns_spill;
 static ngr_spin ns_lock;
+static _Atomic int ns_full;
 #define NS_TOMB ((PyObject *)1)
 
-static unsigned ns_hash(PyObject *d)
+/* One table's window for dict: its entry, else NULL with *room = the slot an insert would take
+ * (first tombstone, else the empty slot ending the window, else NULL); *crowded = no empty
+ * slot in the window.  Empty slots never come back, so a window that reaches one proves the
+ * dict is not in the spill table. */
+static struct ns *ns_probe(struct ns *t, unsigned slots, PyObject *dict, struct ns **room, bool *crowded)
 {
-    uintptr_t a = (uintptr_t)d;
-    return (unsigned)((a >> 4) ^ (a >> 17)) & (NS_SLOTS - 1);
+    uint64_t h = (uint64_t)(uintptr_t)dict * 0x9e3779b97f4a7c15ull;
+    unsigned i = (unsigned)(h >> 40) & (slots - 1);
+    *room = NULL;
+    *crowded = false;
+    for (unsigned probe = 0; probe < NS_PROBES; probe++, i = (i + 1) & (slots - 1)) {
+        PyObject *d = atomic_load_explicit(&t[i].dict, memory_order_acquire);
+        if (d == dict)
+            return &t[i];
+        if (d == NS_TOMB && !*room)
+            *room = &t[i];
+        if (!d) {
+            if (!*room)
+                *room = &t[i];
+            return NULL;
+        }
+    }
+    *crowded = true;
+    return NULL;
+}
+
+/* The entry of dict, or NULL; *room (if given): whether an insert could find a slot (or make
+ * the spill table): when not, no lock is worth taking. */
+static struct ns *ns_find_ex(PyObject *dict, bool *room)
+{
+    struct ns *r, *e;
+    bool crowded, can_add;
+    e = ns_probe(ns_table, NS_SLOTS, dict, &r, &crowded);
+    can_add = r != NULL;
+    if (!e && crowded) {
+        struct ns *sp = atomic_load_explicit(&ns_spill, memory_order_acquire), *sr;
+        if (sp) {
+            e = ns_probe(sp, NS_SPILL_SLOTS, dict, &sr, &crowded);
+            can_add |= sr != NULL;
+        } else {
+            can_add = true; /* the spill table is still to be made */
+        }
+    }
+    if (room)
+        *room = can_add;
+    return e;
 }
 
 static struct ns *ns_find(PyObject *dict)
 {
-    unsigned i = ns_hash(dict);
-    for (unsigned probe = 0; probe < NS_SLOTS; probe++, i = (i + 1) & (NS_SLOTS - 1)) {
-        PyObject *d = atomic_load_explicit(&ns_table[i].dict, memory_order_acquire);
-        if (d == dict)
-            return &ns_table[i];
-        if (!d)
-            return NULL;
-    }
-    return NULL;
+    return ns_find_ex(dict, NULL);
 }
 
-/* Under ns_lock: a slot for a new namespace (an empty one or a tombstone), NULL when full. */
+/* Under ns_lock, dict not in the table: a slot for it (an empty one or a tombstone, in the
+ * primary table, else in the spill table, made now if need be), NULL when full. */
 static struct ns *ns_add_locked(PyObject *dict, const char *name, unsigned kind)
 {
-    unsigned i = ns_hash(dict);
-    for (unsigned probe = 0; probe < NS_SLOTS; probe++, i = (i + 1) & (NS_SLOTS - 1)) {
-        PyObject *d = atomic_load_explicit(&ns_table[i].dict, memory_order_relaxed);
-        if (!d || d == NS_TOMB) {
-            ns_table[i].name = name;
-            ns_table[i].kind = kind;
-            atomic_store_explicit(&ns_table[i].dict, dict, memory_order_release);
-            return &ns_table[i];
+    struct ns *r;
+    bool crowded;
+    ns_probe(ns_table, NS_SLOTS, dict, &r, &crowded);
+    if (!r) {
+        struct ns *sp = atomic_load_explicit(&ns_spill, memory_order_relaxed);
+        if (!sp) {
+            void *p = mmap(NULL, NS_SPILL_SLOTS * sizeof(struct ns), PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED)
+                return NULL;
+            sp = p;
+            atomic_store_explicit(&ns_spill, sp, memory_order_release);
         }
+        ns_probe(sp, NS_SPILL_SLOTS, dict, &r, &crowded);
+        if (!r)
+            return NULL;
     }
-    return NULL;
+    r->name = name;
+    r->kind = kind;
+    atomic_store_explicit(&r->dict, dict, memory_order_release);
+    return r;
 }
 
 /* Untrack what a namespace holds (it is being cleared or freed: its values may be freed next and
@@ -86,6 +141,11 @@ static void note_value(PyObject *dict, PyObject *key, PyObject *value, const cha
             tracked = ngr_vars_track(value, full);
     }
     uintptr_t old = ngr_vars_held_swap(dict, key, tracked ? (uintptr_t)value : 0);
+    if (old == NGR_HELD_FULL) {
+        /* nothing could untrack it when it is rebound (and maybe freed): not traced */
+        ngr_vars_untrack(value);
+        return;
+    }
     if (old && old != (uintptr_t)value)
         ngr_vars_untrack((PyObject *)old);
 }
@@ -180,12 +240,12 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
         PyErr_SetRaisedException(exc);
         return 0;
     }
-    uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind);
+    uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind); /* 0: no room, not traced */
     ngr_vframe *f = ngr_v_current_frame();
     unsigned kind = ev == PyDict_EVENT_DELETED ? NGR_ACC_DELETE : NGR_ACC_WRITE;
     if (f)
         ngr_acc_emit(f, -1, kind, var, 0);
-    else
+    else if (var)
         ngr_emit_access(kind, var, 0, 0, 0);
     if (!new_value || plain_value(new_value)) {
         /* nothing to track or name: only forget what the slot held */
@@ -235,22 +295,34 @@ bool ngr_watch_lifetime(PyObject *dict)
     return true;
 }
 
-/* Register dict under `name`, watch it, and note the values it already holds. */
-static void watch_ns(PyObject *dict, const char *name, unsigned kind)
+/* Register dict under `name` (kept for good by vars.c: interned, never freed), watch it, and
+ * note the values it already holds.  True when it is watched (now or before). */
+static bool watch_ns(PyObject *dict, const char *name, unsigned kind)
 {
-    if (!dict || !PyDict_Check(dict) || !name || watcher_id < 0 || ns_find(dict))
-        return;
-    ngr_spin_lock(&ns_lock);
-    bool added = !ns_find(dict) && ns_add_locked(dict, strdup(name), kind);
-    ngr_spin_unlock(&ns_lock);
-    if (!added)
-        return;
+    if (!dict || !PyDict_Check(dict) || !name || watcher_id < 0)
+        return false;
+    bool room;
+    if (ns_find_ex(dict, &room))
+        return true;
+    bool had = false, added = false;
+    if (room) { /* full: re-decided by the probe alone, no lock, no allocation */
+        ngr_spin_lock(&ns_lock);
+        had = ns_find(dict) != NULL;
+        added = !had && ns_add_locked(dict, name, kind);
+        ngr_spin_unlock(&ns_lock);
+    }
+    if (!added) {
+        if (!had)
+            ngr_acc_table_full(&ns_full, "namespace table full (81920 entries): modules and "
+                               "classes first seen from now on are not traced");
+        return had;
+    }
     ngr_watch_lifetime(dict);
     /* Values stored before we watched: snapshot the items (a copy, so no iteration races). */
     PyObject *items = PyDict_Items(dict);
     if (!items) {
         PyErr_Clear();
-        return;
+        return true;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
         PyObject *kv = PyList_GET_ITEM(items, i);
@@ -264,22 +336,23 @@ static void watch_ns(PyObject *dict, const char *name, unsigned kind)
     }
     PyErr_Clear();
     Py_DECREF(items);
+    return true;
 }
 
-void ngr_watch_module_dict(PyObject *globals)
+bool ngr_watch_module_dict(PyObject *globals)
 {
     if (ns_find(globals))
-        return;
+        return true;
     const char *m = ngr_vars_module_name(globals);
-    if (m && ngr_module_wanted(m))
-        watch_ns(globals, m, NGR_VAR_GLOBAL);
+    return m && ngr_module_wanted(m) && watch_ns(globals, m, NGR_VAR_GLOBAL);
 }
 
-void ngr_watch_class(PyTypeObject *tp)
+bool ngr_watch_class(PyTypeObject *tp)
 {
-    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !tp->tp_dict || ns_find(tp->tp_dict))
-        return;
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !tp->tp_dict)
+        return false;
+    if (ns_find(tp->tp_dict))
+        return true;
     const char *n = ngr_vars_class_name(tp);
-    if (n && *n)
-        watch_ns(tp->tp_dict, n, NGR_VAR_CLASS_ATTR);
+    return n && *n && watch_ns(tp->tp_dict, n, NGR_VAR_CLASS_ATTR);
 }
