@@ -93,26 +93,29 @@ void ngr_emit_thread(unsigned kind, uint32_t other, uint64_t extra, uint64_t seq
 /* ---- pthread objects ------------------------------------------------------------------------ */
 
 /* Addresses of pthread objects already named in the metadata: a lock-free open-addressing set.
- * When it is full, objects are simply left unnamed (the analyzer names them by address). */
+ * When it is full, objects are simply left unnamed (the analyzer names them by address), with
+ * one warning note the first time; never a name per event. */
 #define SEEN_CAP (1u << 16)
 static _Atomic uintptr_t seen[SEEN_CAP];
+static _Atomic int seen_full;
 
-static bool first_sight(const void *obj)
+/* 1: first sight, name it; 0: seen before; -1: no room (left unnamed). */
+static int first_sight(const void *obj)
 {
     uintptr_t a = (uintptr_t)obj;
     size_t j = (size_t)((a >> 3) * 0x9e3779b97f4a7c15ull >> 48) & (SEEN_CAP - 1);
     for (unsigned probe = 0; probe < 64; probe++, j = (j + 1) & (SEEN_CAP - 1)) {
         uintptr_t cur = atomic_load_explicit(&seen[j], memory_order_relaxed);
         if (cur == a)
-            return false;
+            return 0;
         if (cur == 0) {
             if (atomic_compare_exchange_strong(&seen[j], &cur, a))
-                return true;
+                return 1;
             if (cur == a)
-                return false;
+                return 0;
         }
     }
-    return false;
+    return -1;
 }
 
 static const char *sobj_name(unsigned k)
@@ -132,7 +135,15 @@ void ngr_emit_pthread_sync(unsigned kind, const void *obj, unsigned sobj_kind)
         return;
     int saved = errno;
     ngr_t.depth++;
-    if (first_sight(obj)) {
+    int first = first_sight(obj);
+    if (first < 0 && !atomic_load_explicit(&seen_full, memory_order_relaxed) &&
+        !atomic_exchange(&seen_full, 1)) {
+        ngr_t.depth--;
+        ngr_note(NGR_NOTE_WARNING, "pthread object table full (65536 entries): pthread objects "
+                                   "first seen from now on are named by their address only");
+        ngr_t.depth++;
+    }
+    if (first > 0) {
         char name[64];
         size_t n = 0;
         const char *k = sobj_name(sobj_kind);

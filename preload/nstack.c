@@ -30,13 +30,16 @@ void ngr_nstack_init(void)
         ngr_log(0, "NOGILRACE_NATIVE_STACKS=1 but libunwind could not be loaded; no native stacks");
 }
 
-/* Stacks already defined, keyed by a hash of their frames (under the metadata lock). */
+/* Stacks already defined, keyed by a hash of their frames (under the metadata lock).  Zero-filled
+ * static storage: untouched pages cost nothing.  A stack that finds no slot is given no id (the
+ * event carries none), with one warning note the first time: never a definition per event. */
 struct seen_stack {
     uint64_t hash;
     uint32_t id;
 };
-#define STACK_CAP 4096u
+#define STACK_CAP 16384u
 static struct seen_stack stacks[STACK_CAP];
+static _Atomic int stacks_full;
 
 static uint32_t frame_string(void *ip)
 {
@@ -115,5 +118,14 @@ uint32_t ngr_native_stack_id(void)
         }
     }
     ngr_meta_unlock();
+    if (!id && !atomic_load_explicit(&stacks_full, memory_order_relaxed) &&
+        !atomic_exchange(&stacks_full, 1)) {
+        /* called inside an event (depth held): the note's own entry point needs depth 0 */
+        int depth = ngr_t.depth;
+        ngr_t.depth = 0;
+        ngr_note(NGR_NOTE_WARNING, "native stack table full (16384 entries): synchronisation "
+                                   "events at native stacks first seen from now on have no native stack");
+        ngr_t.depth = depth;
+    }
     return id;
 }
