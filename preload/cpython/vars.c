@@ -155,12 +155,34 @@ static struct slot *map_slot_locked(struct map *m, uint64_t k1, uint64_t k2, boo
 }
 
 /* Fill a slot map_slot_locked gave: k2, val, then k1 (release): a reader that sees the key sees
- * the rest. */
+ * the rest.  val is stored with release too, for map_get. */
 static void map_publish_locked(struct slot *s, uint64_t k1, uint64_t k2, uint64_t val)
 {
     atomic_store_explicit(&s->k2, k2, memory_order_relaxed);
-    atomic_store_explicit(&s->val, val, memory_order_relaxed);
+    atomic_store_explicit(&s->val, val, memory_order_release);
     atomic_store_explicit(&s->k1, k1, memory_order_release);
+}
+
+/* Remove an entry under m->lock: a tombstone, which inserts reuse. */
+static void map_remove_locked(struct slot *s)
+{
+    atomic_store_explicit(&s->val, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->k1, MAP_TOMB, memory_order_release);
+}
+
+/* The value of (k1, k2), 0 if none, in a map whose removed slots are reused: the key is checked
+ * again after the value is read, so a slot removed and taken by another key meanwhile (its value
+ * is stored after the tombstone, with release) does not hand that key's value out. */
+static uint64_t map_get(struct map *m, uint64_t k1, uint64_t k2)
+{
+    struct slot *s = map_find(m, k1, k2);
+    if (!s)
+        return 0;
+    uint64_t v = atomic_load_explicit(&s->val, memory_order_acquire);
+    if (atomic_load_explicit(&s->k1, memory_order_relaxed) != k1 ||
+        atomic_load_explicit(&s->k2, memory_order_relaxed) != k2)
+        return 0;
+    return v;
 }
 
 /* Insert or update under m->lock (caller holds it); returns the slot, NULL when full. */
@@ -493,6 +515,19 @@ uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value)
     return old;
 }
 
+void ngr_vars_held_forget(PyObject *ns, PyObject *name)
+{
+    Py_hash_t h = PyObject_Hash(name); /* exact str (callers check): cached, no user code */
+    uint64_t k1 = (uint64_t)(uintptr_t)ns, k2 = (uint64_t)h;
+    if (!map_find(&held_map, k1, k2))
+        return;
+    ngr_spin_lock(&held_map.lock);
+    struct slot *s = map_find(&held_map, k1, k2);
+    if (s)
+        map_remove_locked(s);
+    ngr_spin_unlock(&held_map.lock);
+}
+
 uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind)
 {
     if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
@@ -631,33 +666,36 @@ static PyObject *instance_dict(PyObject *obj)
     return d;
 }
 
+/* The entries go (tombstones that inserts reuse): a long run that binds module state to object
+ * after object at new addresses would otherwise fill tracked_map with dead keys, and from then
+ * on trace no new object. */
 void ngr_vars_untrack(PyObject *obj)
 {
     if (!obj)
         return;
-    struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
-    if (s && atomic_load_explicit(&s->val, memory_order_acquire)) {
-        atomic_store_explicit(&s->val, 0, memory_order_release);
-        PyObject *d = instance_dict(obj);
-        if (d) {
-            struct slot *ds = map_find(&tracked_map, (uint64_t)(uintptr_t)d, 1);
-            if (ds)
-                atomic_store_explicit(&ds->val, 0, memory_order_release);
-            Py_DECREF(d);
-        }
-    }
+    uint64_t k1 = (uint64_t)(uintptr_t)obj, k2 = (uint64_t)(uintptr_t)Py_TYPE(obj);
+    if (!map_get(&tracked_map, k1, k2))
+        return;
+    PyObject *d = instance_dict(obj); /* before the lock: it may allocate */
+    ngr_spin_lock(&tracked_map.lock);
+    struct slot *s = map_find(&tracked_map, k1, k2);
+    if (s)
+        map_remove_locked(s);
+    struct slot *ds = d ? map_find(&tracked_map, (uint64_t)(uintptr_t)d, 1) : NULL;
+    if (ds && atomic_load_explicit(&ds->val, memory_order_relaxed) == (uint64_t)(uintptr_t)obj)
+        map_remove_locked(ds);
+    ngr_spin_unlock(&tracked_map.lock);
+    Py_XDECREF(d);
 }
 
 PyObject *ngr_vars_dict_owner(PyObject *dict)
 {
-    struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)dict, 1);
-    return s ? (PyObject *)(uintptr_t)atomic_load_explicit(&s->val, memory_order_acquire) : NULL;
+    return (PyObject *)(uintptr_t)map_get(&tracked_map, (uint64_t)(uintptr_t)dict, 1);
 }
 
 uint32_t ngr_vars_tracked(PyObject *obj)
 {
-    struct slot *s = map_find(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
-    return s ? (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire) : 0;
+    return (uint32_t)map_get(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
 }
 
 const char *ngr_vars_tracked_name(PyObject *obj)

@@ -20,13 +20,18 @@ of them (which certainly found no room) ROUNDS times.  Run with ROUNDS=1 and ROU
 
 And what used to overflow does not any more: 24,000 live modules, each holding a list, are all
 traced (writes and reads of genN.x), with no warning.  Before, the namespace table held 16,384
-and about 7,700 modules were left out.
+and about 7,700 modules were left out.  And a global rebound to a fresh dict 85,000 times (each
+kept alive, so each at a new address) has every dict's item write traced: an object untracked at
+its rebinding leaves its slot for reuse.  Before, the dead entries filled the table: 16,276 of
+85,000 with the 16,384-slot table, 81,121 and a warning with the spill table alone.
 """
 import json
 import os
+import re
 import subprocess
+import textwrap
 
-from t_access_lib import check, interpreters, run
+from t_access_lib import check, interpreters
 
 SRC = """\
     import sys
@@ -79,15 +84,71 @@ MODULES = """\
     main()
 """
 
+CHURN = """\
+    CACHE = None
 
-def counts(r):
+
+    def main():
+        global CACHE
+        keep = []
+        for i in range(85000):
+            d = {"n": i}
+            keep.append(d)      # alive: the next dict is at a new address
+            CACHE = d           # tracked as app.CACHE; the previous one is untracked
+            CACHE["n"] += 1
+        print(sum(d["n"] for d in keep))
+
+
+    main()
+"""
+
+
+_n = [0]
+
+
+def traced(src, py, args=(), expect_rc=0):
+    """Run `src` as app.py under the preload; (stdout, case directory, dump --json lines).  The
+    lines are read selectively (json.loads of 150,000 records would take most of the test)."""
+    _n[0] += 1
+    d = os.path.join(os.environ["NGR_TMP"], "full%d" % _n[0])
+    tr = os.path.join(d, "traces")
+    os.makedirs(tr)
+    with open(os.path.join(d, "app.py"), "w") as f:
+        f.write(textwrap.dedent(src))
+    e = dict(os.environ, LD_PRELOAD=os.environ["NGR_PRELOAD"], NOGILRACE_TRACE_DIR=tr)
+    p = subprocess.run([py, "app.py"] + list(args), cwd=d, env=e, capture_output=True, text=True,
+                       timeout=300)
+    check(p.returncode == expect_rc, "%s exited %d (want %d): %s" % (args, p.returncode, expect_rc,
+                                                                      p.stderr[-2000:]))
+    dump = subprocess.run([os.environ["NGR_ANALYZER"], "dump", "--json", tr], capture_output=True,
+                          text=True, timeout=300)
+    check(dump.returncode == 0, "dump --json failed: %s" % dump.stderr[-2000:])
+    return p.stdout, d, dump.stdout.splitlines()
+
+
+TYPE = re.compile(r'"type":"(\w+)"')
+ACCESS = re.compile(r'"kind":"(\w+)".*?"var":"([^"]*)"')
+
+
+def of_type(lines, t):
+    return [l for l in lines if TYPE.search(l).group(1) == t]
+
+
+def notes_in(lines):
+    return [json.loads(l)["message"] for l in of_type(lines, "note")]
+
+
+def counts(lines):
     """(metadata records, access records, table-full warning notes) of a run."""
-    end = [x for x in r.records if x.get("type") == "end"]
+    types = {}
+    for l in lines:
+        t = TYPE.search(l).group(1)
+        types[t] = types.get(t, 0) + 1
+    end = [json.loads(l) for l in of_type(lines, "end")]
     check(len(end) == 1, "no end record")
-    shown = sum(1 for x in r.records if x.get("type") in ("access", "thread", "sync", "note", "gil"))
-    notes = [x["message"] for x in r.records if x.get("type") == "note" and x["kind"] == "warning"
-             and "table full" in x["message"]]
-    return end[0]["events"] - shown, len(r.accesses()), notes
+    shown = sum(types.get(t, 0) for t in ("access", "thread", "sync", "note", "gil"))
+    notes = [m for m in notes_in(lines) if "table full" in m]
+    return end[0]["events"] - shown, types.get("access", 0), notes
 
 
 def main():
@@ -96,15 +157,15 @@ def main():
             L = "[%s %s] " % (label, mode)
             res = {}
             for rounds in (1, 10):
-                r = run(SRC, py, args=(mode, str(rounds)), expect_rc=3)
-                # the same program untraced, in r's directory (its trace is written already)
+                out, d, lines = traced(SRC, py, args=(mode, str(rounds)), expect_rc=3)
+                # the same program untraced, in the same directory (its trace is written already)
                 e = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-                plain = subprocess.run([py, "app.py", mode, str(rounds)], cwd=r.dir, env=e,
+                plain = subprocess.run([py, "app.py", mode, str(rounds)], cwd=d, env=e,
                                        capture_output=True, text=True, timeout=300)
                 check(plain.returncode == 3, L + "untraced run exited %d" % plain.returncode)
-                check(r.stdout == plain.stdout, L + "output %r, untraced %r" % (r.stdout, plain.stdout))
-                res[rounds] = (r, counts(r))
-            (r1, (meta1, acc1, notes1)), (r10, (meta10, acc10, notes10)) = res[1], res[10]
+                check(out == plain.stdout, L + "output %r, untraced %r" % (out, plain.stdout))
+                res[rounds] = (d, counts(lines))
+            (d1, (meta1, acc1, notes1)), (d10, (meta10, acc10, notes10)) = res[1], res[10]
             print(L + "rounds 1: %d metadata, %d accesses; rounds 10: %d metadata, %d accesses"
                   % (meta1, acc1, meta10, acc10))
             check(abs(meta10 - meta1) < 900, L + "metadata grows with the accesses to what did not "
@@ -120,7 +181,7 @@ def main():
                 check(len(notes) == 1 and TABLE[mode] in notes[0],
                       L + "want one warning naming the %s, got %s" % (TABLE[mode], notes))
             rep = subprocess.run([os.environ["NGR_ANALYZER"], "report", "--format=json",
-                                  os.path.join(r10.dir, "traces")], capture_output=True, text=True,
+                                  os.path.join(d10, "traces")], capture_output=True, text=True,
                                  timeout=300)
             check(rep.returncode in (0, 66), L + "report exited %d: %s" % (rep.returncode, rep.stderr[-2000:]))
             warnings = json.loads(rep.stdout).get("warnings") or []
@@ -129,16 +190,29 @@ def main():
             print(L + "ok: %s" % notes10[0])
 
         L = "[%s modules] " % label
-        r = run(MODULES, py)
-        check(r.stdout == "%d\n" % sum(range(24000)), L + "output %r" % r.stdout)
-        written = {a["var"] for a in r.accesses(kind="write") if a["var"].startswith("gen")}
-        read = {a["var"] for a in r.accesses(kind="read") if a["var"].startswith("gen")}
+        out, d, lines = traced(MODULES, py)
+        check(out == "%d\n" % sum(range(24000)), L + "output %r" % out)
+        written, read = set(), set()
+        for l in of_type(lines, "access"):
+            kind, var = ACCESS.search(l).groups()
+            if var.startswith("gen"):
+                (written if kind == "write" else read).add(var)
         want = {"gen%d.x" % i for i in range(24000)}
         check(written == want and read == want,
               L + "%d of 24000 modules' x written, %d read" % (len(written & want), len(read & want)))
-        notes = [x["message"] for x in r.records if x.get("type") == "note"]
-        check(not notes, L + "unexpected notes: %s" % notes)
+        check(not notes_in(lines), L + "unexpected notes: %s" % notes_in(lines))
         print(L + "ok: 24000 modules traced")
+
+        L = "[%s churn] " % label
+        out, d, lines = traced(CHURN, py)
+        check(out == "%d\n" % sum(range(1, 85001)), L + "output %r" % out)
+        writes = 0
+        for l in of_type(lines, "access"):
+            if ACCESS.search(l).groups() == ("write", "app.CACHE") and json.loads(l)["key"] == "'n'":
+                writes += 1
+        check(writes == 85000, L + "%d of 85000 item writes traced" % writes)
+        check(not notes_in(lines), L + "unexpected notes: %s" % notes_in(lines))
+        print(L + "ok: 85000 dicts at new addresses traced")
 
 
 main()
