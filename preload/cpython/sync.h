@@ -16,6 +16,8 @@
  *                 task_done->join, Future set_result/set_exception->result/exception/done;
  *                 __init__ names them "<Event created at ...>".
  *   sync_cqueue.c _queue.SimpleQueue put->get (so ThreadPoolExecutor submit->run).
+ *   sync_imp.c    the import lock (_imp.acquire_lock/release_lock, a C recursive mutex that guards
+ *                 importlib's _module_locks and finder caches) as the RLock "<import lock>".
  *   sync_ids.c    ids that stay unique when addresses are reused (objects created while tracing).
  *   threads.c     thread names (start, self-rename), end of thread -> every join that saw it.
  *   gil.c         an extension module turning the GIL back on (free-threaded 3.13).

@@ -105,6 +105,8 @@ NGR_SYNC_HIDDEN unsigned ngr_sync_py_kind(PyObject *obj);
 NGR_SYNC_HIDDEN PyCFunction ngr_sync_patch_table(PyMethodDef *table, const char *name,
                                                  PyCFunction wrapper);
 NGR_SYNC_HIDDEN int ngr_sync_patch_simplequeue(PyObject *queue_module);
+/* _imp.acquire_lock / _imp.release_lock as the RLock "<import lock>" (sync_imp.c). */
+NGR_SYNC_HIDDEN int ngr_sync_imp_init(void);
 
 /* ---- threads.c / gil.c --------------------------------------------------------------------- */
 
