@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- cursors --------------------------------------------------------------------------------- */
 
@@ -98,6 +100,23 @@ static uint32_t heap_pop(struct ngr_replay *r)
 
 /* ---- init --------------------------------------------------------------------------------------- */
 
+/* The look-ahead at init reads every thread's first chunk(s), long before most threads run: their
+ * pages are handed back at once (a read-only file mapping: they come back from the page cache
+ * when the replay reaches them), or a trace of thousands of short threads would be resident
+ * whole from the start. */
+static void forget_chunks(const struct ngr_trace *t, const struct ngr_stream_idx *s, size_t upto)
+{
+    if (!t->mapped)
+        return;
+    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+    for (size_t k = 0; k <= upto && k < s->nchunks; k++) {
+        uint64_t start = s->chunks[k].data - NGR_CHUNK_HEADER_SIZE, end = start + t->chunk_size;
+        uint64_t lo = (start + pg - 1) & ~(pg - 1), hi = (end < t->size ? end : t->size) & ~(pg - 1);
+        if (hi > lo)
+            madvise((void *)(uintptr_t)(t->base + lo), hi - lo, MADV_DONTNEED);
+    }
+}
+
 void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t)
 {
     memset(r, 0, sizeof *r);
@@ -115,6 +134,7 @@ void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t)
         th->off = th->la_off = s->chunks[0].data;
         ngr_map_put(&r->thread_ix, (uint64_t)th->num + 1, (uint32_t)r->nthreads);
         look_ahead(r, th);
+        forget_chunks(t, s, th->la_chunk);
         heap_push(r, (uint32_t)r->nthreads);
         r->nthreads++;
     }
@@ -262,6 +282,21 @@ bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev)
         th->la_chunk = th->chunk;
         th->la_off = th->off;
         look_ahead(r, th);
+        if (th->next_seq == UINT64_MAX && th->la_chunk >= s->nchunks && !r->failed) {
+            /* nothing at all after this record (a thread's END, usually): the thread is done now,
+             * not when its place at the back of the heap comes, so its chunks can be let go of */
+            size_t ch = th->chunk;
+            uint64_t off = th->off;
+            settle(s, &ch, &off);
+            if (ch >= s->nchunks) {
+                th->chunk = ch;
+                th->off = off;
+                th->done = true;
+                r->cur = -1;
+                r->events++;
+                return true;
+            }
+        }
         /* Often this thread's next sync record is also the lowest of all (acquire, access,
          * release): then it simply goes on, no heap traffic. */
         struct ngr_heap_ent me = {th->next_seq, (uint32_t)r->cur};

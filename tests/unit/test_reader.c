@@ -64,6 +64,49 @@ Test(reader, merges_streams_by_seq)
     ngr_replay_free(&r);
 }
 
+/* A thread with nothing after its END is done as soon as END is replayed, not when the replay
+ * ends: the analysis hands a done thread's chunks back, and a run of thousands of short threads
+ * would otherwise keep every chunk of the file resident to the end. */
+Test(reader, thread_done_at_its_end)
+{
+    struct ngr_tg *g = ngr_tg_new(4096);
+    ngr_tg_var(g, 1, NGR_VAR_GLOBAL, "app.x");
+    ngr_tg_thread(g, 1, NGR_THR_BEGIN, 0, 0);
+    ngr_tg_thread(g, 1, NGR_THR_SPAWN, 2, 0);
+    ngr_tg_thread(g, 2, NGR_THR_BEGIN, 1, 0);
+    ngr_tg_access(g, 2, NGR_ACC_WRITE, 1, 0, 7, 0);
+    ngr_tg_thread(g, 2, NGR_THR_END, 0, 0);
+    for (int i = 0; i < 20; i++) { /* main goes on long after */
+        ngr_tg_sync(g, 1, NGR_SYNC_ACQUIRE, 0x100, 0, 0);
+        ngr_tg_access(g, 1, NGR_ACC_WRITE, 1, 0, 9, 0);
+        ngr_tg_sync(g, 1, NGR_SYNC_RELEASE, 0x100, 0, 0);
+    }
+    ngr_tg_thread(g, 1, NGR_THR_JOIN, 2, 0);
+    ngr_tg_end(g);
+    cr_assert_eq(open_built(g, NULL), 0, "%s", ERR);
+    ngr_tg_free(g);
+    struct ngr_replay r;
+    ngr_replay_init(&r, &T);
+    int ix2 = ngr_replay_thread_index(&r, 2);
+    cr_assert_geq(ix2, 0);
+    struct ngr_event ev;
+    size_t after_end = 0, done_after_end = 0;
+    bool ended = false;
+    while (ngr_replay_next(&r, &ev)) {
+        if (ended) {
+            after_end++;
+            done_after_end += r.threads[ix2].done && r.threads[ix2].chunk >= r.threads[ix2].s->nchunks;
+        }
+        if (ev.op == NGR_OP_THREAD && ev.kind == NGR_THR_END && r.threads[ev.tix].num == 2)
+            ended = true;
+    }
+    cr_assert(ended);
+    cr_expect_gt(after_end, 40);
+    cr_expect_eq(done_after_end, after_end, "thread 2 done during %zu of the %zu events after its END",
+                 done_after_end, after_end);
+    ngr_replay_free(&r);
+}
+
 static size_t held_depth(const struct ngr_thread *th, uint64_t obj)
 {
     for (size_t i = 0; i < th->nheld; i++)
