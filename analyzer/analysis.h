@@ -23,8 +23,9 @@
  * A finding is `observed` when the two accesses were unordered by happens-before in this run,
  * else `potential`.
  *
- * Memory: per thread a vector clock; per variable identity a fixed-size record; per sync object
- * with SEND/RECV a vector clock; nothing per event.
+ * Memory: per variable identity a 128-byte record; per thread a sparse vector clock (runs of
+ * columns; the threads it has wholly seen end collapse into one run) and, while it runs, its open
+ * reads; per live sync object with SEND/RECV a sparse clock; nothing per event.
  */
 #ifndef NGR_AN_ANALYSIS_H
 #define NGR_AN_ANALYSIS_H
