@@ -211,7 +211,6 @@ static void map_forget(struct map *m, uint64_t k1, uint64_t k2)
 /* A map turned something away: one warning note in the trace, the first time only. */
 static _Atomic int var_full, name_full, key_full, tracked_full, held_full;
 
-
 void ngr_acc_table_full(_Atomic int *once, const char *msg)
 {
     if (atomic_load_explicit(once, memory_order_relaxed) || atomic_exchange(once, 1))
