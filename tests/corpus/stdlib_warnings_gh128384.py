@@ -11,7 +11,7 @@ catch_warnings + simplefilter + warn in several threads.
 """
 # expect: lost-update warnings.filters
 # expect: unprotected-write warnings.filters
-# also-ok: check-then-act linecache.cache -- a real stdlib race, gh-133253 (stdlib_linecache_gh133253.py): when a lost filter lets warnings through, threads format them at once and linecache.updatecache() tests and fills the same cache entry unlocked (about 1 run in 80)
+# also-ok: check-then-act linecache.cache -- a real stdlib race, gh-133253 (stdlib_linecache_gh133253.py): when a lost filter lets warnings through, threads format them at once and linecache.updatecache() tests and fills the same cache entry unlocked (5 runs in 280 here)
 import threading
 import warnings
 
