@@ -96,7 +96,7 @@ NGR_HIDDEN bool ngr_vars_track(PyObject *obj, const char *name);
  * remembered (table full): the caller untracks it, since nothing else would. */
 NGR_HIDDEN uintptr_t ngr_vars_held_swap(PyObject *ns, PyObject *name, uintptr_t value);
 #define NGR_HELD_FULL ((uintptr_t)1)
-/* The namespace dict is being freed: its entry for `name` goes (a tombstone, reused). */
+/* The namespace dict is being cleared or freed: its entry for `name` goes (a tombstone, reused). */
 NGR_HIDDEN void ngr_vars_held_forget(PyObject *ns, PyObject *name);
 /* A fixed-size table turned something away: the first call per flag writes `msg` as one warning
  * note in the trace (the report prints it); later calls cost one relaxed load. */

@@ -116,20 +116,19 @@ static struct ns *ns_add_locked(PyObject *dict, const char *name, unsigned kind)
 }
 
 /* Untrack what a namespace holds (it is being cleared or freed: its values may be freed next and
- * their addresses reused by unrelated objects).  A freed namespace's binding entries go too, so
- * that namespaces made and freed over a long run do not fill the table.  PyDict_Next compares
- * nothing: no user code. */
-static void untrack_values(PyObject *dict, bool freed)
+ * their addresses reused by unrelated objects).  Its binding entries go too (an entry holding
+ * nothing and no entry mean the same), so that namespaces made and freed over a long run do not
+ * fill the table — also those a cycle collection frees, which clears them before the free.  A
+ * store racing with a clear() of the same namespace in another thread can lose its binding:
+ * that object then stays tracked after its rebinding.  PyDict_Next compares nothing: no user
+ * code. */
+static void untrack_values(PyObject *dict)
 {
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(dict, &pos, &k, &v)) {
-        if (PyUnicode_CheckExact(k)) {
-            if (freed)
-                ngr_vars_held_forget(dict, k);
-            else
-                ngr_vars_held_swap(dict, k, 0);
-        }
+        if (PyUnicode_CheckExact(k))
+            ngr_vars_held_forget(dict, k);
         ngr_vars_untrack(v);
     }
 }
@@ -191,7 +190,7 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
             atomic_fetch_add_explicit(&ngr_globals_epoch, 1, memory_order_release);
         if (!atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) && ngr_tracing()) {
             PyObject *exc = PyErr_GetRaisedException();
-            untrack_values(dict, true);
+            untrack_values(dict);
             PyErr_SetRaisedException(exc);
         }
         atomic_store_explicit(&ns->dict, NS_TOMB, memory_order_release);
@@ -205,7 +204,7 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
         if (!ns)
             return 0;
         PyObject *exc = PyErr_GetRaisedException();
-        untrack_values(dict, false);
+        untrack_values(dict);
         PyErr_SetRaisedException(exc);
         return 0;
     }
