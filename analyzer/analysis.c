@@ -37,8 +37,11 @@ static inline uint32_t cur_lset(struct an *a, uint32_t tix)
 
 /* ---- facts ----------------------------------------------------------------------------------------- */
 
+/* Every warning reaches the user once: on stderr as it is found, whatever the output format, and
+ * in the report (the JSON and SARIF documents carry them too). */
 static void add_warning(struct ngr_report *rep, char *w)
 {
+    fprintf(stderr, "nogilrace: warning: %s\n", w);
     rep->warnings = ngr_xrealloc(rep->warnings, (rep->nwarnings + 1) * sizeof *rep->warnings);
     rep->warnings[rep->nwarnings++] = w;
 }
@@ -262,7 +265,6 @@ int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, cons
             return -1;
         }
         for (size_t w = 0; w < t.nwarnings; w++) {
-            fprintf(stderr, "nogilrace: warning: %s\n", t.warnings[w]);
             add_warning(rep, ngr_xstrdup(t.warnings[w]));
         }
         int rc = ngr_analyze_trace(&t, rep, o, err, errlen);

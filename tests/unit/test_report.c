@@ -139,6 +139,37 @@ Test(report, unfinished_trace_warns)
     ngr_report_free(&rep);
 }
 
+/* A warning the traced process wrote (a full table, a fatal signal) is printed on stderr, like the
+ * reader's own warnings, for every output format; the text report has no other place for it. */
+Test(report, trace_notes_reach_stderr)
+{
+    struct ngr_tg *g = fx_new();
+    ngr_tg_note(g, NGR_NOTE_WARNING, "variable table full: new variables are not traced");
+    fx_start2(g);
+    fx_finish2(g);
+    cr_assert_eq(ngr_tg_write(g, NULL, path("note.ngrtrace")), 0);
+    ngr_tg_free(g);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *cap = tmpfile();
+    cr_assert(saved >= 0 && cap);
+    dup2(fileno(cap), 2);
+    int rc = report(path("note.ngrtrace"), NULL, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    cr_expect_eq(rc, 0);
+    char buf[4096] = "";
+    rewind(cap);
+    size_t n = fread(buf, 1, sizeof buf - 1, cap);
+    buf[n] = 0;
+    fclose(cap);
+    cr_expect_not_null(strstr(buf, "nogilrace: warning: "), "stderr: %s", buf);
+    cr_expect_not_null(strstr(buf, "note.ngrtrace: variable table full: new variables are not traced"), "stderr: %s", buf);
+    const char *first = strstr(buf, "variable table full");
+    cr_expect(first && !strstr(first + 1, "variable table full"), "printed once: %s", buf);
+}
+
 /* A file cut in the middle of its last chunk: what is complete is read, with a warning. */
 Test(report, truncated_trace_warns)
 {
