@@ -321,6 +321,19 @@ static unsigned window_class(struct an *a, struct var *v, uint32_t vix, const st
     return CLS_LINES_DIFFER; /* protected windows count as lost updates if they ever conflict */
 }
 
+/* Keeps cur as the last write, and the previous last write as w[1] when another thread made it
+ * (so that w[1] is the last write by a thread other than w[0]'s); *n counts those kept. */
+static inline void keep_write(struct acc w[2], uint8_t *n, const struct acc *cur)
+{
+    if (*n && w[0].tix != cur->tix) {
+        w[1] = w[0];
+        *n = 2;
+    }
+    w[0] = *cur;
+    if (!*n)
+        *n = 1;
+}
+
 static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, uint32_t bix, const struct actx *x)
 {
     struct var *v = &a->vars[vix];
@@ -385,21 +398,8 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, uin
         struct acc_full itf = expand(a, &b->it), wf = expand(a, &cur);
         candidate(a, NGR_FK_ITERATION_DURING_MUTATION, b->vix, &itf, false, &wf, true);
     }
-    if (b->nkw && b->kw[0].tix != tix) {
-        b->kw[1] = b->kw[0];
-        b->nkw = 2;
-    }
-    b->kw[0] = cur;
-    if (!b->nkw)
-        b->nkw = 1;
-    /* remember the write */
-    if (v->nw && v->w[0].tix != tix) {
-        v->w[1] = v->w[0];
-        v->nw = 2;
-    }
-    v->w[0] = cur;
-    if (!v->nw)
-        v->nw = 1;
+    keep_write(b->kw, &b->nkw, &cur);
+    keep_write(v->w, &v->nw, &cur);
     v->wwin = v->w[0].window || (v->nw > 1 && v->w[1].window);
     for (unsigned i = 0; i < NSLOT; i++)
         v->r[i].clk = 0;

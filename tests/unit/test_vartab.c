@@ -37,25 +37,32 @@ static void colliding_keys(uint32_t var, uint64_t *k1, uint64_t *k2)
     cr_assert_fail("no two keys below %d share a tag", N);
 }
 
-/* Plain (non-atomic) writes of D[k1] by one thread and D[k2] by another, no lock: two different
- * variables, each written by one thread, so nothing to report.  Taken for one variable they
- * would be an unprotected write. */
+/* Thread 2 writes D[ka] and thread 3 writes D[kb], four times each, plain (non-atomic) writes
+ * with no lock; the report goes to R. */
+static void analyse_two_writers(uint64_t ka, uint64_t kb)
+{
+    struct ngr_tg *g = fx_new();
+    ngr_tg_key(g, ka, NGR_KEY_STR, "'a'");
+    if (kb != ka)
+        ngr_tg_key(g, kb, NGR_KEY_STR, "'b'");
+    uint32_t s2 = fx_at(g, "fill_a", 5), s3 = fx_at(g, "fill_b", 9);
+    fx_start2(g);
+    for (uint64_t i = 0; i < 4; i++) {
+        ngr_tg_access(g, 2, NGR_ACC_WRITE, D, ka, 0x200 + i, s2);
+        ngr_tg_access(g, 3, NGR_ACC_WRITE, D, kb, 0x300 + i, s3);
+    }
+    fx_finish2(g);
+    R = fx_analyse(g);
+}
+
+/* Two keys with the same slot tag: two different variables, each written by one thread, so
+ * nothing to report.  Taken for one variable they would be an unprotected write. */
 Test(vartab, same_tag_different_identities)
 {
     uint64_t k1, k2;
     colliding_keys(D, &k1, &k2);
     cr_assert_eq(var_hash(D, k1) >> 32, var_hash(D, k2) >> 32);
-    struct ngr_tg *g = fx_new();
-    ngr_tg_key(g, k1, NGR_KEY_STR, "'a'");
-    ngr_tg_key(g, k2, NGR_KEY_STR, "'b'");
-    uint32_t s2 = fx_at(g, "fill_a", 5), s3 = fx_at(g, "fill_b", 9);
-    fx_start2(g);
-    for (uint64_t i = 0; i < 4; i++) {
-        ngr_tg_access(g, 2, NGR_ACC_WRITE, D, k1, 0x200 + i, s2);
-        ngr_tg_access(g, 3, NGR_ACC_WRITE, D, k2, 0x300 + i, s3);
-    }
-    fx_finish2(g);
-    R = fx_analyse(g);
+    analyse_two_writers(k1, k2);
     cr_expect_eq(R.nfindings, 0, "found %s", fx_list(&R));
 }
 
@@ -65,16 +72,7 @@ Test(vartab, same_key_is_a_finding)
 {
     uint64_t k1, k2;
     colliding_keys(D, &k1, &k2);
-    struct ngr_tg *g = fx_new();
-    ngr_tg_key(g, k1, NGR_KEY_STR, "'a'");
-    uint32_t s2 = fx_at(g, "fill_a", 5), s3 = fx_at(g, "fill_b", 9);
-    fx_start2(g);
-    for (uint64_t i = 0; i < 4; i++) {
-        ngr_tg_access(g, 2, NGR_ACC_WRITE, D, k1, 0x200 + i, s2);
-        ngr_tg_access(g, 3, NGR_ACC_WRITE, D, k1, 0x300 + i, s3);
-    }
-    fx_finish2(g);
-    R = fx_analyse(g);
+    analyse_two_writers(k1, k1);
     cr_expect_not_null(fx_find(&R, NGR_FK_UNPROTECTED_WRITE, "app.cache['a']"), "found %s", fx_list(&R));
 }
 
