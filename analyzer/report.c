@@ -20,9 +20,11 @@
 
 void ngr_report_usage(FILE *f)
 {
-    fprintf(f, "usage: nogilrace report [--format=text|json|sarif] [--suppressions FILE] [--exit-code=N] "
-               "TRACE_OR_DIR...\n"
+    fprintf(f, "usage: nogilrace report [--format=text|json|sarif] [--suppressions FILE] [--no-default-suppressions]\n"
+               "                        [--exit-code=N] TRACE_OR_DIR...\n"
                "  analyse the traces (files, or directories of *.ngrtrace) and print the races found.\n"
+               "  --no-default-suppressions: also report the races CPython tolerates by design in its own\n"
+               "  modules (re's pattern caches; docs/suppressions.md)\n"
                "  exit status: 0 nothing found, 66 races found (or N with --exit-code=N), 2 usage or input errors\n");
 }
 
@@ -121,7 +123,7 @@ int ngr_cmd_report(int argc, char **argv)
     enum format fmt = FMT_TEXT;
     const char *supp = NULL;
     int exit_code = RACES_FOUND;
-    bool paths_only = false;
+    bool paths_only = false, defaults = true;
     struct ngr_inputs in = {0};
     char err[1024];
     int rc = 0;
@@ -152,6 +154,8 @@ int ngr_cmd_report(int argc, char **argv)
             supp = a[14] == '=' ? a + 15 : (i + 1 < argc ? argv[++i] : NULL);
             if (!supp || !supp[0])
                 rc = bad_usage("%s needs a file", "--suppressions");
+        } else if (!strcmp(a, "--no-default-suppressions")) {
+            defaults = false;
         } else if (!strncmp(a, "--exit-code=", 12) || !strcmp(a, "--exit-code")) {
             const char *v = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
             char *end;
@@ -194,6 +198,11 @@ int ngr_cmd_report(int argc, char **argv)
     }
     ngr_suppress_apply(sup, &rep);
     ngr_suppress_free(sup);
+    if (defaults) {
+        struct ngr_suppressions *def = ngr_suppress_defaults();
+        ngr_suppress_apply(def, &rep);
+        ngr_suppress_free(def);
+    }
     struct ngr_output_opts oo = {.tool_version = NGR_VERSION_STR};
     int werr = 0;
     if (fmt == FMT_JSON)

@@ -142,6 +142,29 @@ struct ngr_suppressions *ngr_suppress_load(const char *path, char *err, size_t e
 
 void ngr_suppress_set_inline(struct ngr_suppressions *s, bool on) { s->inline_comments = on; }
 
+/* Each rule names a race CPython's own code accepts on purpose, with where it says so.  A rule
+ * here must be one the standard library documents or comments as tolerated: real stdlib races
+ * (linecache gh-133253, warnings gh-128384) are reported, on purpose. */
+static const char default_rules[] =
+    /* re/__init__.py (3.13) _compile(): two dicts of compiled patterns, read and written with no
+     * lock ("Another thread could have modified the cache"); a lost or duplicated entry costs a
+     * recompilation, never a wrong pattern. */
+    "variable:re._cache\n"
+    "variable:re._cache2\n";
+
+struct ngr_suppressions *ngr_suppress_defaults(void)
+{
+    char err[256];
+    struct ngr_suppressions *s = ngr_suppress_parse("<default suppressions>", default_rules,
+                                                    sizeof default_rules - 1, err, sizeof err);
+    if (!s) { /* the built-in text is ours: a parse error is a bug, not an input error */
+        fprintf(stderr, "nogilrace: %s\n", err);
+        abort();
+    }
+    s->inline_comments = false;
+    return s;
+}
+
 void ngr_suppress_free(struct ngr_suppressions *s)
 {
     if (!s)

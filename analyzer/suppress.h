@@ -29,6 +29,10 @@ struct ngr_suppressions *ngr_suppress_load(const char *path, char *err, size_t e
 struct ngr_suppressions *ngr_suppress_parse(const char *name, const char *text, size_t len, char *err,
                                             size_t errlen);
 
+/* The built-in rules: races inside CPython's own modules that CPython tolerates by design
+ * (docs/suppressions.md, "Defaults", says which and why).  No source comments. */
+struct ngr_suppressions *ngr_suppress_defaults(void);
+
 /* Turns the `# nogilrace: ignore` source comments off (on by default). */
 void ngr_suppress_set_inline(struct ngr_suppressions *s, bool on);
 

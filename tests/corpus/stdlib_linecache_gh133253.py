@@ -15,7 +15,6 @@ import linecache
 import os
 import tempfile
 import threading
-import tokenize  # noqa: F401 -- imported up front so the workers do not race on the import system
 
 tmp = tempfile.mkdtemp(prefix="ngr-linecache-")
 files = []

@@ -170,6 +170,27 @@ Test(report, trace_notes_reach_stderr)
     cr_expect(first && !strstr(first + 1, "variable table full"), "printed once: %s", buf);
 }
 
+/* A lost update on re's pattern cache (tolerated by CPython's design) is suppressed by default
+ * and counted; --no-default-suppressions reports it. */
+Test(report, default_suppressions_and_their_switch)
+{
+    struct ngr_tg *g = ngr_tg_new(4096);
+    ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5", "python app.py");
+    ngr_tg_var(g, X, NGR_VAR_CONTAINER, "re._cache");
+    ngr_tg_key(g, 7, NGR_KEY_STR, "'\\d+'");
+    ngr_tg_thread_name(g, 2, "worker-0");
+    ngr_tg_thread_name(g, 3, "worker-1");
+    uint32_t s = ngr_tg_stack1(g, "/usr/lib/python3.13t/re/__init__.py", "_compile", 305);
+    fx_start2(g);
+    fx_rmw(g, 2, X, 7, 0x20, s, 0);
+    fx_rmw(g, 3, X, 7, 0x30, s, 0);
+    fx_finish2(g);
+    cr_assert_eq(ngr_tg_write(g, NULL, path("re.ngrtrace")), 0);
+    ngr_tg_free(g);
+    cr_expect_eq(report(path("re.ngrtrace"), NULL, NULL), 0, "suppressed by default");
+    cr_expect_eq(report("--no-default-suppressions", path("re.ngrtrace"), NULL), 66, "reported when asked");
+}
+
 /* A file cut in the middle of its last chunk: what is complete is read, with a warning. */
 Test(report, truncated_trace_warns)
 {
