@@ -24,7 +24,7 @@ void ngr_report_usage(FILE *f)
                "                        [--exit-code=N] TRACE_OR_DIR...\n"
                "  analyse the traces (files, or directories of *.ngrtrace) and print the races found.\n"
                "  --no-default-suppressions: also report the races CPython tolerates by design in its own\n"
-               "  modules (re's pattern caches; docs/suppressions.md)\n"
+               "  modules (re's and encodings' caches; docs/suppressions.md)\n"
                "  exit status: 0 nothing found, 66 races found (or N with --exit-code=N), 2 usage or input errors\n");
 }
 

