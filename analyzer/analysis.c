@@ -127,6 +127,18 @@ struct pend {
     struct ngr_held held[PEND_HELD];
 };
 
+/* Lock records move no clock (analysis.h says why), except a hand-off: a threading.Lock released by
+ * a thread that did not hold it, taken from the one that did, is a signal (acquire, wait on a
+ * second acquire, another thread releases), and the next acquire of that lock happens after it. */
+static inline bool lock_moves_clock(struct an *a, const struct ngr_event *ev)
+{
+    if (ev->kind == NGR_SYNC_RELEASE && ev->handoff) {
+        ngr_map_put(&a->handoffs, ev->obj + 1, 1);
+        return true;
+    }
+    return ev->kind == NGR_SYNC_ACQUIRE && a->handoffs.n && ngr_map_get_maybe(&a->handoffs, ev->obj + 1);
+}
+
 static void lookup(struct an *a, struct pend *p)
 {
     if (p->ev.op != NGR_OP_ACCESS)
@@ -179,7 +191,7 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
     uint64_t head = 0, looked = 0, ran = 0;
     while (ngr_replay_next(&a->r, &ring[head % RING].ev)) {
         struct pend *p = &ring[head % RING];
-        if (p->ev.op == NGR_OP_SYNC && p->ev.kind <= NGR_SYNC_ACQUIRE_ALL)
+        if (p->ev.op == NGR_OP_SYNC && p->ev.kind <= NGR_SYNC_ACQUIRE_ALL && !lock_moves_clock(a, &p->ev))
             continue; /* a lock operation: the replay has applied it to the lockset; no clock moves */
         if (p->ev.op == NGR_OP_ACCESS) {
             const struct ngr_thread *th = &a->r.threads[p->ev.tix];
@@ -247,6 +259,7 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
     ngr_map_free(&a->cand_map);
     free(a->cands);
     ngr_map_free(&a->site_map);
+    ngr_map_free(&a->handoffs);
     free(a->sites);
     free(a->top_loc);
     free(a->top_line);

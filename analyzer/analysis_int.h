@@ -218,6 +218,7 @@ struct an {
     size_t nobjs, objs_cap;
     uint32_t *objfree;
     size_t nobjfree, objfree_cap;
+    struct ngr_map handoffs; /* locks a thread released for another (obj + 1 -> 1): their acquires order */
     struct ngr_map barrier_map;
     struct barrier *barriers;
     size_t nbarriers, barriers_cap;

@@ -239,11 +239,17 @@ void on_sync(struct an *a, const struct ngr_event *ev)
         return;
     }
     switch (ev->kind) {
+    case NGR_SYNC_RELEASE: /* only hand-offs get here (analysis.c, lock_moves_clock) */
+        if (!ev->handoff)
+            break;
+        /* the releaser sends to whoever acquires the lock next */
+        __attribute__((fallthrough));
     case NGR_SYNC_SEND:
         o = obj_vc(a, ev->obj, true);
         vc_join_thread(a, o, ev->tix);
         tick(T);
         break;
+    case NGR_SYNC_ACQUIRE: /* only acquires of a lock once handed off get here */
     case NGR_SYNC_RECV:
         if ((o = obj_vc(a, ev->obj, false)) != NULL)
             vc_merge(a, &T->vc, o, UINT32_MAX, 0);

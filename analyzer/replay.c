@@ -184,7 +184,8 @@ static void held_add(struct ngr_replay *r, struct ngr_thread *th, uint64_t obj, 
     th->lock_version++;
 }
 
-static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kind, uint64_t obj, uint32_t count)
+/* Applies a sync record to the locksets; true when it is a hand-off (see ngr_event.handoff). */
+static bool apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kind, uint64_t obj, uint32_t count)
 {
     struct ngr_held *h;
     switch (kind) {
@@ -210,7 +211,7 @@ static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kin
             struct ngr_thread *o = &r->threads[i];
             if (o != th && (h = held_find(o, obj, false)) != NULL) {
                 held_remove(o, h);
-                break;
+                return true;
             }
         }
         break;
@@ -228,6 +229,7 @@ static void apply_sync(struct ngr_replay *r, struct ngr_thread *th, unsigned kin
     default:
         break;
     }
+    return false;
 }
 
 /* ---- next ---------------------------------------------------------------------------------------- */
@@ -274,7 +276,7 @@ bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev)
             ev->obj = ngr_trace_word(t, off, 2);
             ev->count = (uint32_t)w3;
             ev->native_stack_id = (uint32_t)(w3 >> 32);
-            apply_sync(r, th, ev->kind, ev->obj, ev->count);
+            ev->handoff = apply_sync(r, th, ev->kind, ev->obj, ev->count);
         } else {
             ev->other = ngr_w0_arg(w0);
             ev->extra = ngr_trace_word(t, off, 2);

@@ -48,6 +48,8 @@ struct ngr_event {
     unsigned op;        /* NGR_OP_ACCESS, NGR_OP_SYNC, NGR_OP_THREAD */
     unsigned kind;      /* access / sync / thread kind */
     bool atomic;        /* access: NGR_ACC_FLAG_ATOMIC */
+    bool handoff;       /* sync RELEASE by a thread that did not hold the lock, taken from the one that did
+                           (a threading.Lock used as a signal: the next acquire happens after it) */
     uint32_t tix;       /* index into replay->threads */
     uint32_t var_id;    /* access */
     uint64_t key_id;    /* access */
