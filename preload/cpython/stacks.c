@@ -3,7 +3,9 @@
  * Stacks: walk up to NOGILRACE_STACK_DEPTH frames, map each (code, instruction) to a location id
  * (cached per instruction in codeinfo), hash the sequence and look it up in a lock-free
  * open-addressing table; only a stack never seen before takes the spinlock and is defined in the
- * trace.  The table lives in an anonymous mapping: untouched pages cost no memory.
+ * trace.  The table lives in an anonymous mapping: untouched pages cost no memory.  A new stack
+ * whose probe window is full goes to a bigger spill table, mapped only then; one that finds no
+ * room there either is recorded as no stack (one warning note).
  *
  * frame_id: the analyzer pairs a read and a later write made by one function call.  Frame memory
  * is reused by the next call at the same depth, so the address alone would pair accesses of two
@@ -23,13 +25,21 @@
 
 #define MAX_DEPTH 64
 #define STACK_SLOTS (1u << 15)
+/* A test suite (pytest, `python -m test`) reaches more than the primary holds: tens of thousands
+ * of distinct stacks.  The spill table is mapped the first time a stack finds its primary probe
+ * window full, so a program that never fills the primary touches no more pages than before (a
+ * bigger single table would spread the first few thousand stacks over a page each). */
+#define STACK_SPILL_SLOTS (1u << 20)
 #define STACK_PROBES 64u
+#define STACK_CAP_TXT "1081344" /* STACK_SLOTS + STACK_SPILL_SLOTS, for the warning */
+_Static_assert(STACK_SLOTS + STACK_SPILL_SLOTS == 1081344, "update STACK_CAP_TXT");
 
 struct stack_slot {
-    _Atomic uint64_t hash; /* 0 = empty */
+    _Atomic uint64_t hash; /* 0 = empty; never removed */
     _Atomic uint32_t id;
 };
 static struct stack_slot *stack_table;
+static _Atomic(struct stack_slot *) stack_spill; /* NULL until the primary first has no room */
 static ngr_spin stack_lock;
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -74,8 +84,76 @@ uint32_t ngr_stack_here(ngr_vframe *f, int offset)
 
 static _Atomic int stacks_full;
 
-/* *crowded: no slot for this stack (the table is full around it): it is recorded as no stack,
- * and the memo keeps that answer too, so an access there does not walk and probe every time. */
+/* A table's probe window for hash h (the spill table indexes by other bits of h than the primary,
+ * so stacks crowded in one primary window spread out in it). */
+static uint32_t slot0(uint64_t h, uint32_t slots)
+{
+    return (uint32_t)(slots == STACK_SLOTS ? h >> 20 : h >> 40) & (slots - 1);
+}
+
+/* Lock-free: the id of stack h in table t, else 0 with *room = the window ends in an empty slot
+ * (slots are never emptied again, so then h is in no spill table either and an insert has a
+ * place here). */
+static uint32_t tab_find(struct stack_slot *t, uint32_t slots, uint64_t h, bool *room)
+{
+    uint32_t mask = slots - 1, i = slot0(h, slots);
+    *room = false;
+    for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
+        uint64_t sh = atomic_load_explicit(&t[i].hash, memory_order_acquire);
+        if (sh == h)
+            return atomic_load_explicit(&t[i].id, memory_order_acquire);
+        if (sh == 0) {
+            *room = true;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Under stack_lock: the id of stack h in table t, defining it in the first empty slot of its
+ * window if it is not there (the slot is found before the stack is defined: a stack with no slot
+ * is never defined); 0 when the window is full.  id, then hash (release): a reader that sees the
+ * hash sees the id. */
+static uint32_t tab_put_locked(struct stack_slot *t, uint32_t slots, uint64_t h,
+                               const uint32_t *locs, unsigned depth)
+{
+    uint32_t mask = slots - 1, i = slot0(h, slots);
+    for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
+        uint64_t sh = atomic_load_explicit(&t[i].hash, memory_order_relaxed);
+        if (sh == h)
+            return atomic_load_explicit(&t[i].id, memory_order_relaxed);
+        if (sh == 0) {
+            uint32_t id = ngr_new_stack_id();
+            ngr_define_stack(id, locs, depth);
+            atomic_store_explicit(&t[i].id, id, memory_order_release);
+            atomic_store_explicit(&t[i].hash, h, memory_order_release);
+            return id;
+        }
+    }
+    return 0;
+}
+
+/* Under stack_lock: the primary, else the spill table (mapped here the first time: one mmap, once
+ * per process). */
+static uint32_t stack_put_locked(uint64_t h, const uint32_t *locs, unsigned depth)
+{
+    uint32_t id = tab_put_locked(stack_table, STACK_SLOTS, h, locs, depth);
+    if (id)
+        return id;
+    struct stack_slot *sp = atomic_load_explicit(&stack_spill, memory_order_relaxed);
+    if (!sp) {
+        void *p = mmap(NULL, STACK_SPILL_SLOTS * sizeof(struct stack_slot), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return 0;
+        sp = p;
+        atomic_store_explicit(&stack_spill, sp, memory_order_release);
+    }
+    return tab_put_locked(sp, STACK_SPILL_SLOTS, h, locs, depth);
+}
+
+/* *crowded: no slot for this stack (both tables full around it): it is recorded as no stack, and
+ * the memo keeps that answer too, so an access there does not walk and probe every time. */
 static uint32_t stack_walk(ngr_vframe *f, int offset, bool *crowded)
 {
     if (!stack_table) {
@@ -115,35 +193,31 @@ static uint32_t stack_walk(ngr_vframe *f, int offset, bool *crowded)
     if (depth == 0)
         return 0;
     h |= 1;
-    uint32_t mask = STACK_SLOTS - 1, i = (uint32_t)(h >> 20) & mask;
-    for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
-        uint64_t sh = atomic_load_explicit(&stack_table[i].hash, memory_order_acquire);
-        if (sh == h) {
-            uint32_t id = atomic_load_explicit(&stack_table[i].id, memory_order_acquire);
+    /* lock-free in both tables; only a stack never seen before takes the lock */
+    bool room;
+    uint32_t id = tab_find(stack_table, STACK_SLOTS, h, &room);
+    if (id)
+        return id;
+    if (!room) {
+        struct stack_slot *sp = atomic_load_explicit(&stack_spill, memory_order_acquire);
+        if (sp) {
+            id = tab_find(sp, STACK_SPILL_SLOTS, h, &room);
             if (id)
                 return id;
-        }
-        if (sh == 0) {
-            ngr_spin_lock(&stack_lock);
-            sh = atomic_load_explicit(&stack_table[i].hash, memory_order_relaxed);
-            uint32_t id = 0;
-            if (sh == 0) {
-                id = ngr_new_stack_id();
-                ngr_define_stack(id, locs, depth);
-                atomic_store_explicit(&stack_table[i].id, id, memory_order_release);
-                atomic_store_explicit(&stack_table[i].hash, h, memory_order_release);
-            } else if (sh == h) {
-                id = atomic_load_explicit(&stack_table[i].id, memory_order_acquire);
-            }
-            ngr_spin_unlock(&stack_lock);
-            if (id)
-                return id;
+            if (!room)
+                goto full; /* nothing is ever removed: it cannot go in, now or later */
         }
     }
-    /* table crowded here: no stack rather than a slow path (stacks are diagnostics only) */
+    ngr_spin_lock(&stack_lock);
+    id = stack_put_locked(h, locs, depth);
+    ngr_spin_unlock(&stack_lock);
+    if (id)
+        return id;
+full:
+    /* both tables crowded here: no stack rather than a slow path (stacks are diagnostics only) */
     *crowded = true;
-    ngr_acc_table_full(&stacks_full, "stack table full (32768 entries): accesses at Python "
-                       "stacks first seen from now on are recorded without a stack");
+    ngr_acc_table_full(&stacks_full, "stack table full (" STACK_CAP_TXT " entries): accesses at "
+                       "Python stacks first seen from now on are recorded without a stack");
     return 0;
 }
 
