@@ -28,7 +28,9 @@
 /* A test suite (pytest, `python -m test`) reaches more than the primary holds: tens of thousands
  * of distinct stacks.  The spill table is mapped the first time a stack finds its primary probe
  * window full, so a program that never fills the primary touches no more pages than before (a
- * bigger single table would spread the first few thousand stacks over a page each). */
+ * bigger single table would spread the first few thousand stacks over a page each).  Once used,
+ * the spill's entries land one per page at first: 16 MiB when all 4,096 pages are touched
+ * (measured: 15.2 MiB resident with ~13,000 stacks in it), small next to a whole test suite. */
 #define STACK_SPILL_SLOTS (1u << 20)
 #define STACK_PROBES 64u
 #define STACK_CAP_TXT "1081344" /* STACK_SLOTS + STACK_SPILL_SLOTS, for the warning */
