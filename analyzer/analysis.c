@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "analysis_int.h"
@@ -96,16 +95,10 @@ static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t ev
  * again); never for a caller's buffer. */
 static void release_done_chunks(struct an *a, size_t *done)
 {
-    const struct ngr_trace *t = a->t;
-    long pg = sysconf(_SC_PAGESIZE);
     for (size_t i = 0; i < a->r.nthreads; i++) {
         const struct ngr_thread *th = &a->r.threads[i];
-        for (; done[i] < th->chunk && done[i] < th->s->nchunks; done[i]++) {
-            uint64_t start = th->s->chunks[done[i]].data - NGR_CHUNK_HEADER_SIZE;
-            uint64_t lo = start & ~(uint64_t)(pg - 1), hi = (start + t->chunk_size) & ~(uint64_t)(pg - 1);
-            if (start % (uint64_t)pg == 0 && hi > lo && hi <= t->size)
-                madvise((void *)(uintptr_t)(t->base + lo), hi - lo, MADV_DONTNEED);
-        }
+        for (; done[i] < th->chunk && done[i] < th->s->nchunks; done[i]++)
+            ngr_trace_release_chunk(a->t, &th->s->chunks[done[i]]);
     }
 }
 
@@ -186,7 +179,7 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
     uint64_t next_report = 1u << 22;
     struct pend *ring = ngr_xcalloc(RING, sizeof *ring);
     uint64_t next_release = 1u << 16;
-    size_t *done = t->mapped && t->header_size % 4096 == 0 ? ngr_xcalloc(a->r.nthreads + 1, sizeof *done) : NULL;
+    size_t *done = t->mapped ? ngr_xcalloc(a->r.nthreads + 1, sizeof *done) : NULL;
     /* head: events read; looked: events looked up; ran: events run (ran <= looked <= head) */
     uint64_t head = 0, looked = 0, ran = 0;
     while (ngr_replay_next(&a->r, &ring[head % RING].ev)) {
@@ -200,10 +193,9 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
                     lookup(a, &ring[looked % RING]);
                 for (; ran < head; ran++)
                     run(a, &ring[ran % RING]);
-                struct actx x = {cur_lset(a, p->ev.tix), a->r.serial, th->held, th->nheld};
+                p->x = (struct actx){cur_lset(a, p->ev.tix), a->r.serial, th->held, th->nheld};
                 p->hash = var_hash(p->ev.var_id, p->ev.key_id);
                 lookup(a, p);
-                p->x = x;
                 run(a, p);
                 head++, looked++, ran++;
                 continue;

@@ -3,8 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 /* ---- cursors --------------------------------------------------------------------------------- */
 
@@ -100,23 +98,6 @@ static uint32_t heap_pop(struct ngr_replay *r)
 
 /* ---- init --------------------------------------------------------------------------------------- */
 
-/* The look-ahead at init reads every thread's first chunk(s), long before most threads run: their
- * pages are handed back at once (a read-only file mapping: they come back from the page cache
- * when the replay reaches them), or a trace of thousands of short threads would be resident
- * whole from the start. */
-static void forget_chunks(const struct ngr_trace *t, const struct ngr_stream_idx *s, size_t upto)
-{
-    if (!t->mapped)
-        return;
-    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
-    for (size_t k = 0; k <= upto && k < s->nchunks; k++) {
-        uint64_t start = s->chunks[k].data - NGR_CHUNK_HEADER_SIZE, end = start + t->chunk_size;
-        uint64_t lo = (start + pg - 1) & ~(pg - 1), hi = (end < t->size ? end : t->size) & ~(pg - 1);
-        if (hi > lo)
-            madvise((void *)(uintptr_t)(t->base + lo), hi - lo, MADV_DONTNEED);
-    }
-}
-
 void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t)
 {
     memset(r, 0, sizeof *r);
@@ -134,7 +115,10 @@ void ngr_replay_init(struct ngr_replay *r, const struct ngr_trace *t)
         th->off = th->la_off = s->chunks[0].data;
         ngr_map_put(&r->thread_ix, (uint64_t)th->num + 1, (uint32_t)r->nthreads);
         look_ahead(r, th);
-        forget_chunks(t, s, th->la_chunk);
+        /* it read the first chunk(s) long before most threads run: hand them back now, or a trace
+         * of thousands of short threads would be resident whole from the start */
+        for (size_t k = 0; k <= th->la_chunk && k < s->nchunks; k++)
+            ngr_trace_release_chunk(t, &s->chunks[k]);
         heap_push(r, (uint32_t)r->nthreads);
         r->nthreads++;
     }

@@ -163,14 +163,22 @@ static int cmp_stream(const void *a, const void *b)
     return x->stream < y->stream ? -1 : x->stream > y->stream;
 }
 
-/* The CRC and framing pass pages the whole file in; event chunks are read again only when the
- * replay reaches them, so give their pages back now (a read-only file mapping: dropping pages
- * costs a re-read from the page cache, never data).  Keeps peak RSS near the metadata's size. */
+/* Hands the whole pages of [off, off + len) back (a read-only file mapping: dropping pages costs
+ * a re-read from the page cache, never data).  The open pass does it for event chunks it reads,
+ * the replay and the analysis for chunks read before they are needed or already consumed: the
+ * resident size stays with the analysis state instead of growing with the trace. */
 static void drop_pages(const struct ngr_trace *t, uint64_t off, uint64_t len)
 {
     uint64_t start = (off + 4095) & ~(uint64_t)4095, end = (off + len) & ~(uint64_t)4095;
     if (start < end)
         madvise((void *)(t->base + start), end - start, MADV_DONTNEED);
+}
+
+void ngr_trace_release_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch)
+{
+    uint64_t off = ch->data - NGR_CHUNK_HEADER_SIZE;
+    if (t->mapped && off < t->size)
+        drop_pages(t, off, t->size - off < t->chunk_size ? t->size - off : t->chunk_size);
 }
 
 static int index_chunks(struct ctx *c)

@@ -108,6 +108,9 @@ int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, s
 int ngr_trace_open_ex(struct ngr_trace *t, const char *path, unsigned flags, char *err, size_t errlen);
 int ngr_trace_open_mem_ex(struct ngr_trace *t, const char *name, const void *buf, size_t size, unsigned flags,
                           char *err, size_t errlen);
+/* Hands a chunk's pages back when the trace is a file mapping (read again, they come back from
+ * the page cache); nothing for a caller's buffer. */
+void ngr_trace_release_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch);
 /* The deferred checks of one chunk: 0, or -1 with the same one-line message open would give. */
 int ngr_trace_check_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch, char *err, size_t errlen);
 void ngr_trace_close(struct ngr_trace *t);
