@@ -133,32 +133,34 @@ static uint32_t var_create(struct an *a, uint32_t var_id, uint64_t key, uint64_t
     return var_insert(a, var_id, key, h);
 }
 
+/* The first slot on h's probe path that holds (var_id, key) — or, when !verify, just h's tag,
+ * without reading a record; UINT32_MAX when the path ends first (then the identity is new). */
+static uint32_t probe(const struct an *a, uint32_t var_id, uint64_t key, uint64_t h, bool verify)
+{
+    if (!a->vslot_cap)
+        return UINT32_MAX;
+    size_t mask = a->vslot_cap - 1;
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t j = h >> a->vslot_shift; a->vslots[j].ix1; j = (j + 1) & mask) {
+        if (a->vslots[j].tag != tag)
+            continue;
+        uint32_t ix = a->vslots[j].ix1 - 1;
+        if (!verify || (a->vars[ix].var_id == var_id && a->vars[ix].key == key))
+            return ix;
+    }
+    return UINT32_MAX;
+}
+
 uint32_t var_guess(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
 {
-    if (a->vslot_cap) {
-        size_t mask = a->vslot_cap - 1;
-        uint32_t tag = (uint32_t)(h >> 32);
-        for (size_t j = h >> a->vslot_shift; a->vslots[j].ix1; j = (j + 1) & mask)
-            if (a->vslots[j].tag == tag)
-                return a->vslots[j].ix1 - 1;
-    }
-    return var_create(a, var_id, key, h); /* no slot has the tag: certainly new */
+    uint32_t ix = probe(a, var_id, key, h, false);
+    return ix != UINT32_MAX ? ix : var_create(a, var_id, key, h); /* no slot has the tag: certainly new */
 }
 
 uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key, uint64_t h)
 {
-    if (a->vslot_cap) {
-        size_t mask = a->vslot_cap - 1;
-        uint32_t tag = (uint32_t)(h >> 32);
-        for (size_t j = h >> a->vslot_shift; a->vslots[j].ix1; j = (j + 1) & mask) {
-            if (a->vslots[j].tag != tag)
-                continue;
-            const struct var *v = &a->vars[a->vslots[j].ix1 - 1];
-            if (v->var_id == var_id && v->key == key)
-                return a->vslots[j].ix1 - 1;
-        }
-    }
-    return var_create(a, var_id, key, h);
+    uint32_t ix = probe(a, var_id, key, h, true);
+    return ix != UINT32_MAX ? ix : var_create(a, var_id, key, h);
 }
 
 /* ---- aux: interned rare detail of an access ------------------------------------------------- */
