@@ -8,6 +8,7 @@
 #include <criterion/redirect.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "analysis.h"
 #include "findings.h"
@@ -62,8 +63,9 @@ static inline uint32_t fx_at(struct ngr_tg *g, const char *fn, uint32_t line)
     return ngr_tg_stack1(g, "app.py", fn, line);
 }
 
-/* Analyses the trace g describes (and frees g). */
-static inline struct ngr_report fx_analyse(struct ngr_tg *g)
+/* Analyses the trace g describes (and frees g).  With grew_kb, also says by how much the analysis
+ * (not the building of the trace) raised the peak resident memory, in KiB. */
+static inline struct ngr_report fx_analyse_measured(struct ngr_tg *g, long *grew_kb)
 {
     unsigned char *buf;
     size_t len;
@@ -74,11 +76,21 @@ static inline struct ngr_report fx_analyse(struct ngr_tg *g)
     cr_assert_eq(ngr_trace_open_mem(&t, "t.ngrtrace", buf, len, err, sizeof err), 0, "%s", err);
     struct ngr_report rep;
     memset(&rep, 0, sizeof rep);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     cr_assert_eq(ngr_analyze_trace(&t, &rep, NULL, err, sizeof err), 0, "%s", err);
+    getrusage(RUSAGE_SELF, &ru1);
+    if (grew_kb)
+        *grew_kb = ru1.ru_maxrss - ru0.ru_maxrss;
     ngr_report_sort(&rep);
     ngr_trace_close(&t);
     free(buf);
     return rep;
+}
+
+static inline struct ngr_report fx_analyse(struct ngr_tg *g)
+{
+    return fx_analyse_measured(g, NULL);
 }
 
 static inline const struct ngr_finding *fx_find(const struct ngr_report *r, enum ngr_finding_kind kind, const char *var)

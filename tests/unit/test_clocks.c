@@ -228,28 +228,6 @@ Test(clocks, received_clock_orders_only_accesses_before_the_send)
     cr_expect(f->observed);
 }
 
-/* Builds the trace g describes (and frees g), analyses it into R, and returns by how much the
- * analysis raised the peak resident memory, in KiB (the trace is built before the measurement). */
-static long analyse_measured(struct ngr_tg *g)
-{
-    unsigned char *buf;
-    size_t len;
-    ngr_tg_build(g, NULL, &buf, &len);
-    ngr_tg_free(g);
-    struct ngr_trace t;
-    char err[512];
-    cr_assert_eq(ngr_trace_open_mem(&t, "t.ngrtrace", buf, len, err, sizeof err), 0, "%s", err);
-    memset(&R, 0, sizeof R);
-    struct rusage ru0, ru1;
-    getrusage(RUSAGE_SELF, &ru0);
-    cr_assert_eq(ngr_analyze_trace(&t, &R, NULL, err, sizeof err), 0, "%s", err);
-    getrusage(RUSAGE_SELF, &ru1);
-    ngr_report_sort(&R);
-    ngr_trace_close(&t);
-    free(buf);
-    return ru1.ru_maxrss - ru0.ru_maxrss;
-}
-
 /* 50,000 threads in batches of 16 analysed in bounded memory (dense clocks took n^2: ~10 GB,
  * and minutes).  The trace itself (one 4 KiB chunk per thread, ~200 MB) is built first; the
  * analysis may add at most 200 MB of peak resident memory, and must find exactly the race. */
@@ -259,7 +237,8 @@ Test(clocks, fifty_thousand_threads_in_bounded_memory, .timeout = 300)
     struct ngr_tg *g = new_gen(&s);
     gen_batches(g, &s, 3125, 16, false);
     finish(g, &s);
-    long grew_kb = analyse_measured(g);
+    long grew_kb;
+    R = fx_analyse_measured(g, &grew_kb);
     cr_log_info("50k threads: analysis peak RSS grew by %ld KiB", grew_kb);
     cr_expect_lt(grew_kb, 200 * 1024, "analysis peak RSS grew by %ld KiB", grew_kb);
     cr_expect_eq(R.nfindings, 1, "found %s", fx_list(&R));
@@ -292,7 +271,8 @@ Test(clocks, fifty_thousand_futures_without_join_in_bounded_memory, .timeout = 3
     ngr_tg_access(g, 1, NGR_ACC_WRITE, Y, 0, 0x1, s.y_last0);
     ngr_tg_thread(g, 1, NGR_THR_END, 0, 0);
     ngr_tg_end(g);
-    long grew_kb = analyse_measured(g);
+    long grew_kb;
+    R = fx_analyse_measured(g, &grew_kb);
     cr_log_info("50k futures: analysis peak RSS grew by %ld KiB", grew_kb);
     cr_expect_lt(grew_kb, 200 * 1024, "analysis peak RSS grew by %ld KiB", grew_kb);
     cr_expect_eq(R.nfindings, 1, "found %s", fx_list(&R));
