@@ -115,50 +115,62 @@ def findings_of(text):
 # ---- running one program ------------------------------------------------------------------
 
 def run_program(prog, env, logdir):
-    """Returns (ok, reason, detail)."""
+    """Returns (ok, reason, detail).  A failing program's traces are kept in the log directory
+    (PROGRAM.traces/), so that the report can be run again on exactly what failed."""
     work = tempfile.mkdtemp(prefix=f"ngr-corpus-{prog.stem}-")
-    out_file = os.path.join(work, "program.out")
+    traces = os.path.join(work, "traces")
+    kept = os.path.join(logdir, prog.stem + ".traces")
+    shutil.rmtree(kept, ignore_errors=True)
+    result = (False, "did not run", "")
     try:
-        # The program's own stdout/stderr go to a file so the report alone is on our stdout; `exec`
-        # keeps the Python process the one `nogilrace run` started.
-        cmd = [env["NGR_ANALYZER"], "run", "--format=json", "--",
-               "/bin/sh", "-c", 'exec "$0" "$@" >"$NGR_CORPUS_OUT" 2>&1',
-               env["NGR_PYTHON"], prog.path]
-        penv = dict(env, NGR_CORPUS_OUT=out_file)
-        start = time.monotonic()
-        try:
-            p = subprocess.run(cmd, cwd=work, env=penv, capture_output=True, text=True,
-                               timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return False, f"timed out after {TIMEOUT}s", ""
-        secs = time.monotonic() - start
-        with open(os.path.join(logdir, prog.stem + ".json"), "w") as f:
-            f.write(p.stdout)
-        prog_out = open(out_file, errors="replace").read() if os.path.exists(out_file) else ""
-        with open(os.path.join(logdir, prog.stem + ".log"), "w") as f:
-            f.write(f"$ {' '.join(cmd)}\nexit {p.returncode} after {secs:.2f}s\n"
-                    f"--- stderr\n{p.stderr}--- program output\n{prog_out}")
-        try:
-            found = set(findings_of(p.stdout))
-        except (ValueError, json.JSONDecodeError) as e:
-            tail = (p.stderr.strip().splitlines() or ["(no stderr)"])[-1]
-            return False, f"no JSON report (exit {p.returncode}: {e}; stderr: {tail})", ""
-        problems = []
-        if prog.clean:
-            for f in sorted(found):
-                problems.append(f"unexpected {f[0]} {f[1]}")
-        else:
-            for spec in prog.expect:
-                if not any(prog.matches(spec, f) for f in found):
-                    problems.append(f"missed {spec[0]} {spec[1]}")
-            for f in sorted(found):
-                if not any(prog.matches(s, f) for s in prog.expect + prog.also_ok):
-                    problems.append(f"unexpected {f[0]} {f[1]}")
-        if p.returncode != prog.exit:
-            problems.append(f"exit {p.returncode}, want {prog.exit}")
-        return not problems, "; ".join(problems), f"{secs:.1f}s"
+        result = run_traced(prog, env, logdir, work, traces)
+        return result
     finally:
+        if not result[0] and os.path.isdir(traces):
+            shutil.copytree(traces, kept, dirs_exist_ok=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_traced(prog, env, logdir, work, traces):
+    out_file = os.path.join(work, "program.out")
+    # The program's own stdout/stderr go to a file so the report alone is on our stdout; `exec`
+    # keeps the Python process the one `nogilrace run` started.
+    cmd = [env["NGR_ANALYZER"], "run", "--format=json", "--keep-traces", traces, "--",
+           "/bin/sh", "-c", 'exec "$0" "$@" >"$NGR_CORPUS_OUT" 2>&1',
+           env["NGR_PYTHON"], prog.path]
+    penv = dict(env, NGR_CORPUS_OUT=out_file)
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=work, env=penv, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return False, f"timed out after {TIMEOUT}s", ""
+    secs = time.monotonic() - start
+    with open(os.path.join(logdir, prog.stem + ".json"), "w") as f:
+        f.write(p.stdout)
+    prog_out = open(out_file, errors="replace").read() if os.path.exists(out_file) else ""
+    with open(os.path.join(logdir, prog.stem + ".log"), "w") as f:
+        f.write(f"$ {' '.join(cmd)}\nexit {p.returncode} after {secs:.2f}s\n"
+                f"--- stderr\n{p.stderr}--- program output\n{prog_out}")
+    try:
+        found = set(findings_of(p.stdout))
+    except (ValueError, json.JSONDecodeError) as e:
+        tail = (p.stderr.strip().splitlines() or ["(no stderr)"])[-1]
+        return False, f"no JSON report (exit {p.returncode}: {e}; stderr: {tail})", ""
+    problems = []
+    if prog.clean:
+        for f in sorted(found):
+            problems.append(f"unexpected {f[0]} {f[1]}")
+    else:
+        for spec in prog.expect:
+            if not any(prog.matches(spec, f) for f in found):
+                problems.append(f"missed {spec[0]} {spec[1]}")
+        for f in sorted(found):
+            if not any(prog.matches(s, f) for s in prog.expect + prog.also_ok):
+                problems.append(f"unexpected {f[0]} {f[1]}")
+    if p.returncode != prog.exit:
+        problems.append(f"exit {p.returncode}, want {prog.exit}")
+    return not problems, "; ".join(problems), f"{secs:.1f}s"
 
 
 # ---- main ---------------------------------------------------------------------------------
