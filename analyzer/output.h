@@ -29,6 +29,11 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
  * error. */
 int ngr_output_sarif(FILE *f, const struct ngr_report *r, const struct ngr_output_opts *o);
 
+/* The run's facts (python, gil_enabled, free_threaded, gil_enabled_by, processes, events) as
+ * members of the object open in w: both documents carry them under the same names. */
+struct ngr_jw;
+void ngr_output_run_facts(struct ngr_jw *w, const struct ngr_report *r);
+
 /* The SARIF rule of each finding kind: its index in tool.driver.rules[] (kind - 1), and the
  * texts the rule carries. */
 struct ngr_rule_text {

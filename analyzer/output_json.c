@@ -118,6 +118,24 @@ static void finding_json(struct ngr_jw *w, const struct ngr_finding *f)
     ngr_jw_obj_end(w);
 }
 
+/* The run's facts, as members of the open object: the interpreter, who enabled the GIL, how many
+ * processes and events.  The JSON document's top level and the SARIF run's properties carry the
+ * same members under the same names. */
+void ngr_output_run_facts(struct ngr_jw *w, const struct ngr_report *r)
+{
+    ngr_jw_kstr(w, "python", r->python_version);
+    ngr_jw_kbool(w, "gil_enabled", r->gil_enabled);
+    ngr_jw_kbool(w, "free_threaded", r->free_threaded);
+    ngr_jw_key(w, "gil_enabled_by");
+    ngr_jw_arr_begin(w);
+    for (size_t i = 0; i < r->ngil_notes; i++)
+        if (r->gil_notes[i].enabled)
+            ngr_jw_str(w, r->gil_notes[i].module);
+    ngr_jw_arr_end(w);
+    ngr_jw_kuint(w, "processes", r->processes);
+    ngr_jw_kuint(w, "events", r->events);
+}
+
 int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output_opts *o)
 {
     struct ngr_jw w;
@@ -133,17 +151,7 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
     ngr_jw_kstr(&w, "name", "nogilrace");
     ngr_jw_kstr(&w, "version", o && o->tool_version ? o->tool_version : "unknown");
     ngr_jw_obj_end(&w);
-    ngr_jw_kstr(&w, "python", r->python_version);
-    ngr_jw_kbool(&w, "gil_enabled", r->gil_enabled);
-    ngr_jw_kbool(&w, "free_threaded", r->free_threaded);
-    ngr_jw_key(&w, "gil_enabled_by");
-    ngr_jw_arr_begin(&w);
-    for (size_t i = 0; i < r->ngil_notes; i++)
-        if (r->gil_notes[i].enabled)
-            ngr_jw_str(&w, r->gil_notes[i].module);
-    ngr_jw_arr_end(&w);
-    ngr_jw_kuint(&w, "processes", r->processes);
-    ngr_jw_kuint(&w, "events", r->events);
+    ngr_output_run_facts(&w, r);
     ngr_jw_key(&w, "traces");
     ngr_jw_arr_begin(&w);
     for (size_t i = 0; i < r->processes && r->procs; i++) {

@@ -421,17 +421,7 @@ int ngr_output_sarif(FILE *f, const struct ngr_report *r, const struct ngr_outpu
 
     ngr_jw_key(&w, "properties");
     ngr_jw_obj_begin(&w);
-    ngr_jw_kstr(&w, "python", r->python_version);
-    ngr_jw_kbool(&w, "gil_enabled", r->gil_enabled);
-    ngr_jw_kbool(&w, "free_threaded", r->free_threaded);
-    ngr_jw_key(&w, "gil_enabled_by");
-    ngr_jw_arr_begin(&w);
-    for (size_t i = 0; i < r->ngil_notes; i++)
-        if (r->gil_notes[i].enabled)
-            ngr_jw_str(&w, r->gil_notes[i].module);
-    ngr_jw_arr_end(&w);
-    ngr_jw_kuint(&w, "processes", r->processes);
-    ngr_jw_kuint(&w, "events", r->events);
+    ngr_output_run_facts(&w, r);
     ngr_jw_kuint(&w, "suppressed", r->suppressed);
     ngr_jw_obj_end(&w);
 
