@@ -148,8 +148,11 @@ static void run(struct an *a, struct pend *p)
 {
     if (p->ev.op == NGR_OP_ACCESS) {
         const struct var *v = &a->vars[p->vix];
-        if (v->var_id != p->ev.var_id || v->key != p->ev.key_id) /* var_guess met another identity */
+        if (v->var_id != p->ev.var_id || v->key != p->ev.key_id) { /* var_guess met another identity */
             p->vix = var_lookup(a, p->ev.var_id, p->ev.key_id, p->hash);
+            /* and when this is the container's first identity, its facts are made only now */
+            p->bix = base_index(a, p->ev.var_id);
+        }
         on_access(a, &p->ev, p->vix, p->bix, &p->x);
     }
     else if (p->ev.op == NGR_OP_SYNC)

@@ -95,3 +95,65 @@ Test(vartab, growth_keeps_identities)
     cr_expect_eq(R.nfindings, 1, "found %s", fx_list(&R));
     cr_expect_not_null(fx_find(&R, NGR_FK_UNPROTECTED_WRITE, "app.cache['shared']"), "found %s", fx_list(&R));
 }
+
+/* Keys ka of container va and kb of container vb (va != vb) whose hashes share the slot tag. */
+static void colliding_pair(uint32_t va, uint32_t vb, uint64_t *ka, uint64_t *kb)
+{
+    enum { N = 1 << 18 };
+    uint64_t *seen = calloc(N * 2, sizeof *seen); /* tag -> key of va (0 = empty) */
+    uint32_t *tags = calloc(N * 2, sizeof *tags);
+    cr_assert(seen && tags);
+    for (uint64_t i = 1; i < N; i++) {
+        uint64_t k = ngr_mix64(i) | 1;
+        uint32_t tag = (uint32_t)(var_hash(va, k) >> 32);
+        size_t j = tag & (N * 2 - 1);
+        while (seen[j])
+            j = (j + 1) & (N * 2 - 1);
+        seen[j] = k;
+        tags[j] = tag;
+    }
+    for (uint64_t i = 1; i < ((uint64_t)N << 4); i++) {
+        uint64_t k = ngr_mix64(i ^ 0x5bd1e995) | 1;
+        uint32_t tag = (uint32_t)(var_hash(vb, k) >> 32);
+        for (size_t j = tag & (N * 2 - 1); seen[j]; j = (j + 1) & (N * 2 - 1)) {
+            if (tags[j] == tag) {
+                *ka = seen[j];
+                *kb = k;
+                free(seen);
+                free(tags);
+                return;
+            }
+        }
+    }
+    cr_assert_fail("no key of %u shares a tag with one of %u", vb, va);
+}
+
+/* The first access of a container (so it has no container facts yet) whose key shares its tag
+ * with a record of another container: the prefetch stage's guess is the other record and finds
+ * no facts for the new container; the run stage must use the facts its own lookup made (a
+ * nogilrace report once crashed here, about one run in a thousand of a corpus program).  Each
+ * key is then written by both threads: one finding per container, each under its own name. */
+Test(vartab, same_tag_new_container)
+{
+    enum { OTHER = 2 }; /* below D, so the table of container facts already covers it */
+    uint64_t ka, kb;
+    colliding_pair(D, OTHER, &ka, &kb);
+    cr_assert_eq(var_hash(D, ka) >> 32, var_hash(OTHER, kb) >> 32);
+    struct ngr_tg *g = ngr_tg_new(4096);
+    ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5", "python app.py");
+    ngr_tg_var(g, D, NGR_VAR_CONTAINER, "app.cache");
+    ngr_tg_var(g, OTHER, NGR_VAR_CONTAINER, "app.other");
+    ngr_tg_key(g, ka, NGR_KEY_STR, "'a'");
+    ngr_tg_key(g, kb, NGR_KEY_STR, "'b'");
+    uint32_t s2 = ngr_tg_stack1(g, "app.py", "fill_a", 5), s3 = ngr_tg_stack1(g, "app.py", "fill_b", 9);
+    fx_start2(g);
+    ngr_tg_access(g, 2, NGR_ACC_WRITE, D, ka, 0x200, s2);
+    ngr_tg_access(g, 3, NGR_ACC_WRITE, OTHER, kb, 0x300, s3);
+    ngr_tg_access(g, 3, NGR_ACC_WRITE, D, ka, 0x301, s3);
+    ngr_tg_access(g, 2, NGR_ACC_WRITE, OTHER, kb, 0x201, s2);
+    fx_finish2(g);
+    R = fx_analyse(g);
+    cr_expect_eq(R.nfindings, 2, "found %s", fx_list(&R));
+    cr_expect_not_null(fx_find(&R, NGR_FK_UNPROTECTED_WRITE, "app.cache['a']"), "found %s", fx_list(&R));
+    cr_expect_not_null(fx_find(&R, NGR_FK_UNPROTECTED_WRITE, "app.other['b']"), "found %s", fx_list(&R));
+}
