@@ -7,34 +7,39 @@ static struct ngr_report R;
 static void fini(void) { ngr_report_free(&R); }
 TestSuite(vartab, .fini = fini);
 
-/* Two keys of one container whose hashes agree in their top 32 bits (the slot tag); found by
- * search among scattered key ids (the birthday bound expects ~8 pairs among 2^18; sequential
- * ids spread too evenly under a multiplicative hash to collide). */
-static void colliding_keys(uint32_t var, uint64_t *k1, uint64_t *k2)
+/* Identities (va, ka) and (vb, kb), not the same one, whose hashes agree in their top 32 bits
+ * (the slot tag); found by a birthday search among scattered key ids (sequential ids spread too
+ * evenly under a multiplicative hash to collide): 2^18 keys of va in a table by tag, then keys of
+ * vb until one meets a tag there. */
+static void colliding(uint32_t va, uint32_t vb, uint64_t *ka, uint64_t *kb)
 {
     enum { N = 1 << 18 };
-    uint64_t *seen = calloc(N * 2, sizeof *seen); /* open addressing: tag -> key (0 = empty) */
+    uint64_t *seen = calloc(N * 2, sizeof *seen); /* open addressing: tag -> key of va (0 = empty) */
     uint32_t *tags = calloc(N * 2, sizeof *tags);
     cr_assert(seen && tags);
     for (uint64_t i = 1; i < N; i++) {
         uint64_t k = ngr_mix64(i) | 1;
-        uint32_t tag = (uint32_t)(var_hash(var, k) >> 32);
-        for (size_t j = tag & (N * 2 - 1);; j = (j + 1) & (N * 2 - 1)) {
-            if (!seen[j]) {
-                seen[j] = k;
-                tags[j] = tag;
-                break;
-            }
-            if (tags[j] == tag) {
-                *k1 = seen[j];
-                *k2 = k;
+        uint32_t tag = (uint32_t)(var_hash(va, k) >> 32);
+        size_t j = tag & (N * 2 - 1);
+        while (seen[j])
+            j = (j + 1) & (N * 2 - 1);
+        seen[j] = k;
+        tags[j] = tag;
+    }
+    for (uint64_t i = 1; i < ((uint64_t)N << 4); i++) {
+        uint64_t k = ngr_mix64(i ^ 0x5bd1e995) | 1;
+        uint32_t tag = (uint32_t)(var_hash(vb, k) >> 32);
+        for (size_t j = tag & (N * 2 - 1); seen[j]; j = (j + 1) & (N * 2 - 1)) {
+            if (tags[j] == tag && (va != vb || seen[j] != k)) {
+                *ka = seen[j];
+                *kb = k;
                 free(seen);
                 free(tags);
                 return;
             }
         }
     }
-    cr_assert_fail("no two keys below %d share a tag", N);
+    cr_assert_fail("no key of %u shares a tag with one of %u", vb, va);
 }
 
 /* Thread 2 writes D[ka] and thread 3 writes D[kb], four times each, plain (non-atomic) writes
@@ -60,7 +65,7 @@ static void analyse_two_writers(uint64_t ka, uint64_t kb)
 Test(vartab, same_tag_different_identities)
 {
     uint64_t k1, k2;
-    colliding_keys(D, &k1, &k2);
+    colliding(D, D, &k1, &k2);
     cr_assert_eq(var_hash(D, k1) >> 32, var_hash(D, k2) >> 32);
     analyse_two_writers(k1, k2);
     cr_expect_eq(R.nfindings, 0, "found %s", fx_list(&R));
@@ -71,7 +76,7 @@ Test(vartab, same_tag_different_identities)
 Test(vartab, same_key_is_a_finding)
 {
     uint64_t k1, k2;
-    colliding_keys(D, &k1, &k2);
+    colliding(D, D, &k1, &k2);
     analyse_two_writers(k1, k1);
     cr_expect_not_null(fx_find(&R, NGR_FK_UNPROTECTED_WRITE, "app.cache['a']"), "found %s", fx_list(&R));
 }
@@ -96,38 +101,6 @@ Test(vartab, growth_keeps_identities)
     cr_expect_not_null(fx_find(&R, NGR_FK_UNPROTECTED_WRITE, "app.cache['shared']"), "found %s", fx_list(&R));
 }
 
-/* Keys ka of container va and kb of container vb (va != vb) whose hashes share the slot tag. */
-static void colliding_pair(uint32_t va, uint32_t vb, uint64_t *ka, uint64_t *kb)
-{
-    enum { N = 1 << 18 };
-    uint64_t *seen = calloc(N * 2, sizeof *seen); /* tag -> key of va (0 = empty) */
-    uint32_t *tags = calloc(N * 2, sizeof *tags);
-    cr_assert(seen && tags);
-    for (uint64_t i = 1; i < N; i++) {
-        uint64_t k = ngr_mix64(i) | 1;
-        uint32_t tag = (uint32_t)(var_hash(va, k) >> 32);
-        size_t j = tag & (N * 2 - 1);
-        while (seen[j])
-            j = (j + 1) & (N * 2 - 1);
-        seen[j] = k;
-        tags[j] = tag;
-    }
-    for (uint64_t i = 1; i < ((uint64_t)N << 4); i++) {
-        uint64_t k = ngr_mix64(i ^ 0x5bd1e995) | 1;
-        uint32_t tag = (uint32_t)(var_hash(vb, k) >> 32);
-        for (size_t j = tag & (N * 2 - 1); seen[j]; j = (j + 1) & (N * 2 - 1)) {
-            if (tags[j] == tag) {
-                *ka = seen[j];
-                *kb = k;
-                free(seen);
-                free(tags);
-                return;
-            }
-        }
-    }
-    cr_assert_fail("no key of %u shares a tag with one of %u", vb, va);
-}
-
 /* The first access of a container (so it has no container facts yet) whose key shares its tag
  * with a record of another container: the prefetch stage's guess is the other record and finds
  * no facts for the new container; the run stage must use the facts its own lookup made (a
@@ -137,7 +110,7 @@ Test(vartab, same_tag_new_container)
 {
     enum { OTHER = 2 }; /* below D, so the table of container facts already covers it */
     uint64_t ka, kb;
-    colliding_pair(D, OTHER, &ka, &kb);
+    colliding(D, OTHER, &ka, &kb);
     cr_assert_eq(var_hash(D, ka) >> 32, var_hash(OTHER, kb) >> 32);
     struct ngr_tg *g = ngr_tg_new(4096);
     ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5", "python app.py");
