@@ -257,13 +257,15 @@ static inline uint64_t var_hash(uint32_t var_id, uint64_t key)
 uint32_t var_lookup(struct an *a, uint32_t var_id, uint64_t key, uint64_t h);
 /* The same without reading records: the first record whose slot has h's tag, or a new one.  It
  * can be another identity with the same tag (rarely): the caller checks once the record is in
- * the cache and then asks var_lookup(). */
+ * the cache and then asks var_lookup(), and base_index() again (var_id's container facts may
+ * only be made by that var_lookup()). */
 uint32_t var_guess(struct an *a, uint32_t var_id, uint64_t key, uint64_t h);
 static inline const void *vslot_addr(const struct an *a, uint64_t h)
 {
     return a->vslot_cap ? &a->vslots[h >> a->vslot_shift] : NULL;
 }
-/* Index of var_id's whole-container facts; var_lookup() made them for any var_id it has seen. */
+/* Index of var_id's whole-container facts, made with var_id's first record (by var_lookup(), or
+ * by var_guess() when it makes a new record); meaningless for a var_id with no record yet. */
 uint32_t base_index_slow(const struct an *a, uint32_t var_id);
 static inline uint32_t base_index(const struct an *a, uint32_t var_id)
 {
