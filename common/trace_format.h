@@ -194,6 +194,9 @@ enum ngr_sync_obj_kind {
 enum ngr_process_flags {
     NGR_PROC_GIL_ENABLED = 1u << 0,   /* sys._is_gil_enabled() at activation */
     NGR_PROC_FREE_THREADED = 1u << 1, /* the interpreter was built with --disable-gil */
+    NGR_PROC_NO_HOOKS = 1u << 2,      /* the CPython hooks for this interpreter were missing or failed
+                                         to load or initialise: the process ran untraced (a NOTE
+                                         names the interpreter and the reason) */
 };
 
 enum ngr_note_kind {
