@@ -10,8 +10,8 @@
 # Sources are found by pattern, so adding a file needs no Makefile edit:
 #   common/*.c            linked into everything
 #   preload/*.c           libnogilrace.so; preload/hook_*.c are the only files defining libc symbols
-#   preload/cpython/*.c   the hooks library; preload/cpython/ver_<XY>.c is the one file per Python
-#                         version (ver_313.c for 3.13), picked by $(PYTHON)'s version
+#   preload/cpython/*.c   the hooks library; preload/cpython/ver_<XY>.c (and ver_<XY>_*.c) are the
+#                         version layer for CPython 3.<Y>, picked by $(PYTHON)'s version
 #   analyzer/*.c          the nogilrace command; analyzer/main.c holds main()
 #   tests/unit/test_*.c   one Criterion binary each; test_preload_*.c link the preload core,
 #                         the others the analyzer
@@ -86,7 +86,7 @@ hooks:
 		PY_INCLUDE_V='$(PY_INCLUDE)'
 
 HOOKS_COMMON_SRC := $(filter-out preload/cpython/ver_%.c,$(wildcard preload/cpython/*.c))
-HOOKS_SRC = $(HOOKS_COMMON_SRC) $(wildcard preload/cpython/ver_$(PY_VER_V).c)
+HOOKS_SRC = $(HOOKS_COMMON_SRC) $(wildcard preload/cpython/ver_$(PY_VER_V).c preload/cpython/ver_$(PY_VER_V)_*.c)
 HOOKS_OBJ = $(patsubst %.c,$(BUILD)/obj/hooks-$(PY_TAG_V)/%.o,$(HOOKS_SRC))
 
 .PHONY: hooks-for

@@ -1,19 +1,22 @@
 /* acc.h — what the access-hook files share (hidden inside nogilrace-<tag>.so).
  *
- *   opinfo.c    opcode numbers, inline-cache sizes and jump kinds, read from the running
- *               interpreter's `opcode` module at init, so no opcode number is compiled in
- *   codeinfo.c  per code object: deoptimised instructions and the operand-stack depth before each
- *               one (a static flow analysis), kept in the code object's co_extra slot
+ * The path of one access: sys.monitoring calls monitor.c with (code, offset); codeinfo.c holds
+ * that code's instructions, decoded by the version layer; the handler for the instruction's kind
+ * (site.h: globals.c, attributes.c, items.c, iteration.c, calls.c) reads the operand stack through
+ * the version layer, resolves what it touches to a variable (vars.c) and hands it to record.c,
+ * which filters repeated reads and writes the record with its stack (stacks.c).  Writes to module
+ * and class dicts come from the dict watcher instead (watch.c → record.c).
+ *
+ *   ver.h       the only place that knows frame layouts and opcode numbers (ver_<XY>.c)
+ *   codeinfo.c  per code object: decoded instructions, location ids, the LOAD_GLOBAL cache; kept in
+ *               the code object's co_extra slot
  *   vars.c      variable ids: (namespace, name) → var_id, tracked objects (values of module globals
  *               and class attributes) → their names, dict keys → key_id
+ *   record.c    the read filter (first read per thread, instruction and write epoch; constant
+ *               bindings switched off until rebound), then the trace record
  *   stacks.c    Python stacks → interned stack ids (also for sync events: pystack.h); frame
- *               identities (frame_id); the read filter (first read per thread, instruction and
- *               write epoch; constant bindings switched off until rebound)
- *   monitor.c   the sys.monitoring INSTRUCTION callback: reads, subscripts, calls, iteration,
- *               emptiness tests; instructions that can never touch module state are switched off
- *               (DISABLE) at first sight
+ *               identities (frame_id)
  *   watch.c     dict watchers on sys.modules, module and class dicts: writes from anywhere
- *   ver.h       the seam to one Python version's internals (ver_313.c)
  *   hooks.c     ngr_hooks_init: wires everything up; an atexit callback stops recording
  *
  * Reach: module globals; class attributes; dict/list/set/deque/bytearray values of those (items,
@@ -44,32 +47,16 @@ static inline void ngr_spin_lock(ngr_spin *s)
 }
 static inline void ngr_spin_unlock(ngr_spin *s) { atomic_flag_clear_explicit(&s->f, memory_order_release); }
 
-/* ---- opinfo.c ------------------------------------------------------------------------------ */
-struct ngr_ops {
-    int EXTENDED_ARG, CACHE, LOAD_GLOBAL, LOAD_ATTR, STORE_ATTR, DELETE_ATTR, BINARY_SUBSCR,
-        STORE_SUBSCR, DELETE_SUBSCR, CONTAINS_OP, GET_ITER, FOR_ITER, END_FOR, CALL,
-        LOAD_SUPER_ATTR, POP_TOP, TO_BOOL, STORE_GLOBAL, DELETE_GLOBAL;
-    uint8_t caches[256];     /* inline cache entries after the instruction */
-    uint8_t jrel[256];       /* relative jump */
-    uint8_t jback[256];      /* ... backwards */
-    uint8_t noflow[256];     /* never falls through (jumps, returns, raises) */
-    uint8_t valid[256];      /* a real opcode of this interpreter */
-};
-extern NGR_HIDDEN struct ngr_ops ngr_op;
-NGR_HIDDEN int ngr_opinfo_init(void);
-
 /* ---- codeinfo.c ---------------------------------------------------------------------------- */
 struct ngr_codeinfo {
     int n_units;               /* code units (2 bytes each) */
-    uint8_t *op;               /* deoptimised opcode per unit (0 inside caches/ext args) */
-    int32_t *arg;              /* full oparg (EXTENDED_ARG folded in) per unit */
-    int16_t *depth;            /* operand-stack depth before the instruction, -1 unknown */
+    struct ngr_insn *insn;     /* the version layer's decoding, one entry per unit */
+    void *vdata;               /* what the version layer keeps to read this code's frames */
     _Atomic uint32_t *loc;     /* location id per unit, 0 until first needed */
     _Atomic(_Atomic uint64_t *) cache; /* per unit: cached (namespace tag, var_id) for LOAD_GLOBAL;
                                           allocated on the first LOAD_GLOBAL that records */
-    _Atomic uint32_t cache_epoch; /* ngr_globals_epoch the entries were made under (monitor.c) */
+    _Atomic uint32_t cache_epoch; /* ngr_globals_epoch the entries were made under (globals.c) */
     uint32_t file_str, func_str;
-    bool wanted;               /* its module passes NOGILRACE_INCLUDE/EXCLUDE */
 };
 NGR_HIDDEN int ngr_codeinfo_init(void);
 /* The analysis of `co`, made on first use; NULL when it cannot be made (memory). */
@@ -127,7 +114,7 @@ NGR_HIDDEN uint32_t ngr_stack_here(ngr_vframe *f, int offset);
 /* The function-activation identity of frame f at instruction `offset` (see stacks.c). */
 NGR_HIDDEN uint64_t ngr_frame_id(ngr_vframe *f, PyCodeObject *co, int offset);
 
-/* ---- emitting with stack and frame --------------------------------------------------------- */
+/* ---- record.c ------------------------------------------------------------------------------ */
 /* Emit one access from the current frame f (offset -1 = the frame's current instruction). */
 NGR_HIDDEN void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id,
                              uint64_t key_id);
@@ -153,7 +140,7 @@ NGR_HIDDEN bool ngr_watch_class(PyTypeObject *tp);
 NGR_HIDDEN bool ngr_watch_lifetime(PyObject *dict);
 
 /* Counts the traced module globals dicts freed so far: LOAD_GLOBAL cache entries made before the
- * last such free may name a dead dict whose address came back (monitor.c). */
+ * last such free may name a dead dict whose address came back (globals.c). */
 extern NGR_HIDDEN _Atomic uint32_t ngr_globals_epoch;
 
 /* Set when tracing must stop (finalisation); every hook checks it first. */

@@ -1,11 +1,9 @@
-/* codeinfo.c — per code object: its instructions and the operand-stack depth before each one.
+/* codeinfo.c — per code object: its decoded instructions, kept in the code object's co_extra slot.
  *
- * Why: in 3.13 a frame's stack pointer is not kept up to date while a monitoring callback runs,
- * so the receiver of `x[k]`, `obj.attr` or `k in d` is found at a depth computed here, once per
- * code object, by a flow analysis over the deoptimised bytecode (PyCode_GetCode) with the
- * interpreter's own stack effects (PyCompile_OpcodeStackEffectWithJump) and its exception table.
- * Where two paths disagree about a depth, that instruction's depth is unknown (-1) and the hooks
- * skip it rather than guess: reading a stale stack slot could touch a freed object.
+ * The version layer decodes the bytecode once (ngr_v_decode: the instruction kinds the hooks
+ * observe, and what it needs to read this code's frames later); here it is cached on first use,
+ * together with what the hooks add per instruction: location ids (file, function, line) for
+ * stacks, and the LOAD_GLOBAL cache of globals.c.
  */
 #include "acc.h"
 
@@ -20,9 +18,8 @@ static void info_free(void *p)
     struct ngr_codeinfo *ci = p;
     if (!ci)
         return;
-    free(ci->op);
-    free(ci->arg);
-    free(ci->depth);
+    free(ci->insn);
+    ngr_v_free_vdata(ci->vdata);
     free((void *)ci->loc);
     free((void *)ci->cache);
     free(ci);
@@ -34,125 +31,20 @@ int ngr_codeinfo_init(void)
     return extra_index < 0 ? -1 : 0;
 }
 
-/* Exception-table varint: 6 bits a byte, 0x40 = more follows (Objects/exception_handling_notes). */
-static int read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *i, int *out)
-{
-    if (*i >= n)
-        return -1;
-    unsigned b = p[(*i)++];
-    long v = b & 63;
-    while (b & 64) {
-        if (*i >= n || v > (1L << 24))
-            return -1;
-        b = p[(*i)++];
-        v = (v << 6) | (b & 63);
-    }
-    *out = (int)v;
-    return 0;
-}
-
-struct work { int unit, depth; };
-
-static void walk(struct ngr_codeinfo *ci, struct work *stack, int *top, int cap, int unit, int d,
-                 int stacksize)
-{
-    while (unit >= 0 && unit < ci->n_units) {
-        if (d < 0 || d > stacksize)
-            return;
-        /* EXTENDED_ARG prefixes share the depth of their instruction. */
-        int i = unit;
-        while (i < ci->n_units && ci->op[i] == ngr_op.EXTENDED_ARG)
-            i++;
-        if (i >= ci->n_units)
-            return;
-        for (int u = unit; u <= i; u++) {
-            if (ci->depth[u] == -2)
-                return;
-            if (ci->depth[u] >= 0) {
-                if (ci->depth[u] != d)
-                    ci->depth[u] = -2; /* paths disagree: unknown */
-                return;
-            }
-            ci->depth[u] = (int16_t)d;
-        }
-        int op = ci->op[i], arg = ci->arg[i];
-        int next = i + 1 + ngr_op.caches[op];
-        if (ngr_op.jrel[op]) {
-            int target = ngr_op.jback[op] ? next - arg : next + arg;
-            int ej = PyCompile_OpcodeStackEffectWithJump(op, arg, 1);
-            if (ej != PY_INVALID_STACK_EFFECT && *top < cap)
-                stack[(*top)++] = (struct work){target, d + ej};
-        }
-        if (ngr_op.noflow[op])
-            return;
-        int e = PyCompile_OpcodeStackEffectWithJump(op, arg, 0);
-        if (e == PY_INVALID_STACK_EFFECT)
-            return;
-        d += e;
-        unit = next;
-    }
-}
-
 static struct ngr_codeinfo *analyse(PyCodeObject *co)
 {
-    PyObject *bytes = PyCode_GetCode(co);
-    if (!bytes || !PyBytes_Check(bytes)) {
-        Py_XDECREF(bytes);
-        PyErr_Clear();
-        return NULL;
-    }
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-    int n = (int)(PyBytes_GET_SIZE(bytes) / 2);
     struct ngr_codeinfo *ci = calloc(1, sizeof *ci);
     if (!ci)
-        goto nomem;
-    ci->n_units = n;
-    ci->op = calloc((size_t)n + 1, 1);
-    ci->arg = calloc((size_t)n + 1, sizeof *ci->arg);
-    ci->depth = malloc(((size_t)n + 1) * sizeof *ci->depth);
-    ci->loc = calloc((size_t)n + 1, sizeof *ci->loc);
-    if (!ci->op || !ci->arg || !ci->depth || !ci->loc)
-        goto nomem;
-    for (int i = 0; i <= n; i++)
-        ci->depth[i] = -1;
-    int ext = 0;
-    for (int i = 0; i < n;) {
-        int op = b[2 * i], arg = (ext << 8) | b[2 * i + 1];
-        ci->op[i] = (uint8_t)op;
-        ci->arg[i] = arg;
-        if (op == ngr_op.EXTENDED_ARG) {
-            ext = arg;
-            i++;
-            continue;
-        }
-        ext = 0;
-        i += 1 + ngr_op.caches[op];
+        return NULL;
+    if (ngr_v_decode(co, &ci->insn, &ci->n_units, &ci->vdata) != 0) {
+        free(ci);
+        return NULL;
     }
-
-    int cap = 4 * n + 64, top = 0;
-    struct work *stack = malloc((size_t)cap * sizeof *stack);
-    if (!stack)
-        goto nomem;
-    stack[top++] = (struct work){0, 0};
-    /* Exception handlers start at the recorded depth, plus lasti, plus the exception. */
-    PyObject *table = co->co_exceptiontable;
-    if (table && PyBytes_Check(table)) {
-        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(table);
-        Py_ssize_t len = PyBytes_GET_SIZE(table), i = 0;
-        int start, length, target, dl;
-        while (i < len && top < cap) {
-            if (read_varint(p, len, &i, &start) || read_varint(p, len, &i, &length) ||
-                read_varint(p, len, &i, &target) || read_varint(p, len, &i, &dl))
-                break;
-            stack[top++] = (struct work){target, (dl >> 1) + (dl & 1) + 1};
-        }
+    ci->loc = calloc((size_t)ci->n_units + 1, sizeof *ci->loc);
+    if (!ci->loc) {
+        info_free(ci);
+        return NULL;
     }
-    while (top > 0) {
-        struct work w = stack[--top];
-        walk(ci, stack, &top, cap, w.unit, w.depth, co->co_stacksize);
-    }
-    free(stack);
-
     PyObject *fn = co->co_filename, *qn = co->co_qualname;
     Py_ssize_t len;
     const char *s;
@@ -161,12 +53,7 @@ static struct ngr_codeinfo *analyse(PyCodeObject *co)
     if (qn && PyUnicode_CheckExact(qn) && (s = PyUnicode_AsUTF8AndSize(qn, &len)))
         ci->func_str = ngr_intern_string(s, (size_t)len);
     PyErr_Clear();
-    Py_DECREF(bytes);
     return ci;
-nomem:
-    info_free(ci);
-    Py_DECREF(bytes);
-    return NULL;
 }
 
 struct ngr_codeinfo *ngr_codeinfo_get(PyCodeObject *co)

@@ -6,20 +6,13 @@
  * says it: 3.13's PyModuleObject.md_gil is Py_MOD_GIL_USED for such an extension.  So whenever a
  * module lands in sys.modules (sync_py.c's watcher), an extension module (it has a PyModuleDef)
  * with md_gil == USED, seen while the GIL is on though it was off at start, is noted with its name
- * (each such module once).  Version-specific: md_gil is internal; other versions fall back to
- * noting the first module seen after the switch.
+ * (each such module once).  Which field says so is version-specific (ngr_v_module_needs_gil); a
+ * version that cannot tell falls back to noting the first module seen after the switch.
  */
-#define Py_BUILD_CORE_MODULE 1
-#include <Python.h>
-
-#if defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
-#include "internal/pycore_moduleobject.h"
-#define NGR_GIL_MD_GIL 1
-#endif
-
 #include <string.h>
 
 #include "sync_internal.h"
+#include "ver.h"
 
 #ifdef Py_GIL_DISABLED
 static PyObject *is_gil_enabled;    /* sys._is_gil_enabled, kept for good */
@@ -52,16 +45,8 @@ int ngr_gil_init(void)
 
 static bool needs_gil(PyObject *module)
 {
-#ifdef NGR_GIL_MD_GIL
-    if (!PyModule_Check(module) || !PyModule_GetDef(module)) {
-        PyErr_Clear();
-        return false;               /* not an extension module */
-    }
-    return ((PyModuleObject *)module)->md_gil == Py_MOD_GIL_USED;
-#else
-    (void)module;
-    return !atomic_load(&noted_any);
-#endif
+    int v = ngr_v_module_needs_gil(module);
+    return v < 0 ? !atomic_load(&noted_any) : v == 1;
 }
 
 void ngr_gil_check(PyObject *module_name, PyObject *module)

@@ -1,6 +1,6 @@
 /* hooks.c — ngr_hooks_init: the entry point libnogilrace.so calls once the interpreter is known.
  *
- * Order matters: opcode tables and tables first, then the dict watcher and the modules already
+ * Order matters: tables first, then the dict watcher and the modules already
  * imported (their globals are state too), then sys.monitoring, then the synchronisation half.
  * Recording stops at the first atexit callback: after it, interpreter finalisation clears module
  * dicts, which is teardown, not program behaviour.
@@ -60,7 +60,7 @@ __attribute__((visibility("default"))) int ngr_hooks_init(void)
     const char *hooks = getenv("NOGILRACE_HOOKS");
     if (hooks && hooks[0] == '0')
         return 0;
-    if (ngr_opinfo_init() || ngr_codeinfo_init() || ngr_vars_init() || ngr_watch_init()) {
+    if (ngr_codeinfo_init() || ngr_vars_init() || ngr_watch_init()) {
         atomic_store(&ngr_acc_off, 1); /* whatever got installed stays inert */
         ngr_log(0, "cannot set up the CPython hooks (tables); tracing pthread events only");
         return -1;

@@ -1,0 +1,85 @@
+/* attributes.c — `obj.x` and `Cls.x`: loads, stores and deletes of attributes.
+ *
+ * Class attributes are variables of the class's namespace ("app.Registry.count"), read here and
+ * written through the dict watcher on the class dict (watch.c), like module globals.  Attributes
+ * of traced objects (objects reachable from module state, vars.c) are variables under the
+ * object's name ("app.METRICS.requests"), read and written here.  Modules' attributes are globals
+ * (globals.c).
+ */
+#include "site.h"
+
+/* The class in tp's MRO whose own dict holds `name`, with the value; NULL if none of ours. */
+static PyTypeObject *class_owner(PyTypeObject *tp, PyObject *name, PyObject **value)
+{
+    PyObject *mro = tp->tp_mro;
+    if (!mro || !PyTuple_Check(mro))
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
+        PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+        if (!t->tp_dict)
+            continue;
+        int unsafe = 0;
+        PyObject *v = ngr_v_dict_get_str(t->tp_dict, name, &unsafe);
+        if (unsafe)
+            return NULL; /* a non-str key in a class dict: looking further could call __eq__ */
+        if (v) {
+            *value = v;
+            return (t->tp_flags & Py_TPFLAGS_HEAPTYPE) ? t : NULL;
+        }
+    }
+    return NULL;
+}
+
+static enum ngr_verdict read_class_attr(const struct ngr_site *s, PyTypeObject *cls, PyObject *name)
+{
+    PyObject *v = NULL;
+    PyTypeObject *t = class_owner(cls, name, &v);
+    if (v && ngr_is_code_like(v))
+        return NGR_DISABLE; /* `Cls.method`: code, not state */
+    /* a class that found no room in the namespace table is not traced */
+    if (t && v && ngr_vars_is_class_of_wanted(t) && ngr_watch_class(t))
+        ngr_acc_emit(s->f, s->off, NGR_ACC_READ,
+                     ngr_vars_named(t->tp_dict, name, ngr_vars_class_name(t), NGR_VAR_CLASS_ATTR), 0);
+    return NGR_KEEP;
+}
+
+enum ngr_verdict ngr_on_load_attr(const struct ngr_site *s)
+{
+    PyObject *name = ngr_site_name(s);
+    if (!ngr_site_stack_known(s, 1) || !name || ngr_is_dunder(name))
+        return NGR_DISABLE;
+    PyObject *owner = ngr_site_peek(s, 1);
+    if (!owner)
+        return NGR_KEEP;
+    if (PyModule_Check(owner))
+        return ngr_read_module_attr(s, owner, name);
+    if (PyType_Check(owner))
+        return read_class_attr(s, (PyTypeObject *)owner, name);
+    if (s->kind == NGR_I_LOAD_METHOD)
+        return NGR_DISABLE; /* a method load (`obj.meth()`) is not a state read */
+    if (ngr_vars_tracked(owner)) {
+        ngr_acc_emit(s->f, s->off, NGR_ACC_READ, ngr_vars_attr(owner, name), 0);
+        return NGR_KEEP;
+    }
+    /* an attribute of a str, a list, a stdlib object ...: never one of ours */
+    return ngr_is_instance_trackable(owner) ? NGR_KEEP : NGR_DISABLE;
+}
+
+enum ngr_verdict ngr_on_store_attr(const struct ngr_site *s)
+{
+    PyObject *name = ngr_site_name(s);
+    if (!ngr_site_stack_known(s, 1) || !name)
+        return NGR_DISABLE;
+    PyObject *owner = ngr_site_peek(s, 1);
+    if (!owner)
+        return NGR_KEEP;
+    /* modules and classes: the dict watcher records it */
+    if (PyModule_Check(owner) || PyType_Check(owner))
+        return NGR_DISABLE;
+    if (ngr_vars_tracked(owner)) {
+        ngr_acc_emit(s->f, s->off, s->kind == NGR_I_STORE_ATTR ? NGR_ACC_WRITE : NGR_ACC_DELETE,
+                     ngr_vars_attr(owner, name), 0);
+        return NGR_KEEP;
+    }
+    return ngr_is_instance_trackable(owner) ? NGR_KEEP : NGR_DISABLE;
+}

@@ -1,0 +1,150 @@
+/* calls.c — calls that read or write a traced container: its methods (d.get, d.setdefault,
+ * lst.append, s.add ...) and the builtins that read all of it (len, list(), sorted() ...).
+ *
+ * Each is one atomic operation in the free-threaded build (NGR_ACC_FLAG_ATOMIC).  A call site
+ * whose callable is anything else (a Python function, a method of a non-container) is switched
+ * off at first sight.
+ */
+#include "site.h"
+
+#include <string.h>
+
+/* Container methods: what a call does to its receiver. */
+struct method_kind { const char *name; unsigned kind; int key_arg; };
+static const struct method_kind dict_methods[] = {
+    {"get", NGR_ACC_READ, 0}, {"__getitem__", NGR_ACC_READ, 0}, {"__contains__", NGR_ACC_CONTAINS, 0},
+    {"setdefault", NGR_ACC_WRITE, 0}, {"pop", NGR_ACC_DELETE, 0}, {"popitem", NGR_ACC_CLEAR, -1},
+    {"update", NGR_ACC_CLEAR, -1}, {"clear", NGR_ACC_CLEAR, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1},
+    {"__setitem__", NGR_ACC_WRITE, 0}, {"__delitem__", NGR_ACC_DELETE, 0}, {NULL, 0, 0}};
+static const struct method_kind set_methods[] = {
+    {"add", NGR_ACC_WRITE, 0}, {"discard", NGR_ACC_DELETE, 0}, {"remove", NGR_ACC_DELETE, 0},
+    {"__contains__", NGR_ACC_CONTAINS, 0}, {"pop", NGR_ACC_CLEAR, -1}, {"clear", NGR_ACC_CLEAR, -1},
+    {"update", NGR_ACC_CLEAR, -1}, {"difference_update", NGR_ACC_CLEAR, -1},
+    {"intersection_update", NGR_ACC_CLEAR, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1}, {NULL, 0, 0}};
+static const struct method_kind seq_methods[] = { /* list, deque, bytearray: one variable each */
+    {"append", NGR_ACC_WRITE, -1}, {"appendleft", NGR_ACC_WRITE, -1}, {"extend", NGR_ACC_WRITE, -1},
+    {"extendleft", NGR_ACC_WRITE, -1}, {"insert", NGR_ACC_WRITE, -1}, {"remove", NGR_ACC_WRITE, -1},
+    {"pop", NGR_ACC_WRITE, -1}, {"popleft", NGR_ACC_WRITE, -1}, {"clear", NGR_ACC_CLEAR, -1},
+    {"sort", NGR_ACC_CLEAR, -1}, {"reverse", NGR_ACC_CLEAR, -1}, {"rotate", NGR_ACC_CLEAR, -1},
+    {"index", NGR_ACC_READ, -1}, {"count", NGR_ACC_READ, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1},
+    {"__getitem__", NGR_ACC_READ, -1}, {NULL, 0, 0}};
+
+/* A read of every item in one operation (a C-level copy): a span of one instruction. */
+static void emit_whole_read(const struct ngr_site *s, uint32_t var)
+{
+    uint64_t fid = ngr_frame_id(s->f, s->co, s->off);
+    uint32_t st = ngr_stack_here(s->f, s->off);
+    ngr_emit_access(NGR_ACC_ITER_BEGIN | NGR_ACC_FLAG_ATOMIC, var, 0, fid, st);
+    ngr_emit_access(NGR_ACC_ITER_END | NGR_ACC_FLAG_ATOMIC, var, 0, fid, st);
+}
+
+static void on_method_call(const struct ngr_site *s, PyObject *recv, const char *meth,
+                           PyObject *const *args, int nargs)
+{
+    uint32_t var = ngr_vars_tracked(recv);
+    if (!var) {
+        /* cache = obj.__dict__; cache.get(name) / cache.setdefault(name, v) ... */
+        if (!PyDict_Check(recv) || nargs < 1)
+            return;
+        for (const struct method_kind *t = dict_methods; t->name; t++) {
+            if (t->key_arg != 0 || strcmp(t->name, meth) != 0)
+                continue;
+            uint32_t av = ngr_dict_attr_var(recv, args[0]);
+            if (av)
+                ngr_acc_emit(s->f, s->off, t->kind == NGR_ACC_CONTAINS ? NGR_ACC_READ : t->kind, av, 0);
+            return;
+        }
+        return;
+    }
+    const struct method_kind *t = PyDict_Check(recv) ? dict_methods
+                                  : PyAnySet_Check(recv) ? set_methods : seq_methods;
+    for (; t->name; t++) {
+        if (strcmp(t->name, meth) != 0)
+            continue;
+        if (t->kind == NGR_ACC_ITER_BEGIN) {
+            emit_whole_read(s, var);
+        } else {
+            uint64_t key = t->key_arg >= 0 && t->key_arg < nargs ? ngr_vars_key(args[t->key_arg]) : 0;
+            ngr_acc_emit(s->f, s->off, t->kind | NGR_ACC_FLAG_ATOMIC, var, key);
+        }
+        return;
+    }
+}
+
+static bool is_builtin(PyObject *callable, const char *name)
+{
+    if (!PyCFunction_Check(callable))
+        return false;
+    PyObject *self = PyCFunction_GET_SELF(callable);
+    return self && PyModule_Check(self) && !strcmp(((PyCFunctionObject *)callable)->m_ml->ml_name, name);
+}
+
+/* list(x), tuple(x), set(x), sorted(x), dict(x) ... of a traced container: a whole read. */
+static bool whole_read_builtin(PyObject *callable)
+{
+    if (callable == (PyObject *)&PyList_Type || callable == (PyObject *)&PyTuple_Type ||
+        callable == (PyObject *)&PySet_Type || callable == (PyObject *)&PyFrozenSet_Type ||
+        callable == (PyObject *)&PyDict_Type)
+        return true;
+    if (PyCFunction_Check(callable)) {
+        const char *n = ((PyCFunctionObject *)callable)->m_ml->ml_name;
+        PyObject *self = PyCFunction_GET_SELF(callable);
+        return self && PyModule_Check(self) &&
+               (!strcmp(n, "sorted") || !strcmp(n, "sum") || !strcmp(n, "min") || !strcmp(n, "max") ||
+                !strcmp(n, "any") || !strcmp(n, "all"));
+    }
+    return false;
+}
+
+/* A call that can touch a container: a method descriptor called on a container, a bound builtin
+ * method of a container, or a builtin reading its argument whole. */
+static bool may_touch_container(PyObject *callable, PyObject *self_or_null, int argc)
+{
+    if (self_or_null)
+        return Py_IS_TYPE(callable, &PyMethodDescr_Type) && ngr_is_container_like(self_or_null);
+    return (PyCFunction_Check(callable) && PyCFunction_GET_SELF(callable) &&
+            ngr_is_container_like(PyCFunction_GET_SELF(callable))) ||
+           (argc >= 1 && whole_read_builtin(callable)) || (argc == 1 && is_builtin(callable, "len"));
+}
+
+enum ngr_verdict ngr_on_call(const struct ngr_site *s)
+{
+    int argc = s->arg;
+    if (!ngr_site_stack_known(s, argc + 2))
+        return NGR_DISABLE;
+    PyObject *callable = ngr_site_peek(s, argc + 2);
+    PyObject *self_or_null = ngr_site_peek(s, argc + 1);
+    if (!callable)
+        return NGR_KEEP;
+    if (!may_touch_container(callable, self_or_null, argc))
+        return NGR_DISABLE;
+    PyObject *args[4] = {0};
+    int nargs = argc < 4 ? argc : 4;
+    for (int i = 0; i < nargs; i++)
+        args[i] = ngr_site_peek(s, argc - i);
+    if (self_or_null) {
+        on_method_call(s, self_or_null, ((PyMethodDescrObject *)callable)->d_method->ml_name, args, nargs);
+        return NGR_KEEP;
+    }
+    if (PyCFunction_Check(callable)) {
+        PyObject *recv = PyCFunction_GET_SELF(callable);
+        if (recv && !PyModule_Check(recv)) {
+            on_method_call(s, recv, ((PyCFunctionObject *)callable)->m_ml->ml_name, args, nargs);
+            return NGR_KEEP;
+        }
+    }
+    if (argc == 1 && is_builtin(callable, "len")) {
+        /* len(x): one atomic read of the container's size */
+        if (args[0])
+            ngr_emit_item(s, NGR_ACC_READ | NGR_ACC_FLAG_ATOMIC, args[0], NULL);
+        return NGR_KEEP;
+    }
+    if (argc >= 1 && whole_read_builtin(callable)) {
+        PyObject *c = args[0];
+        PyObject *d = c ? ngr_v_dictview_dict(c) : NULL;
+        uint32_t var = c ? ngr_vars_tracked(d ? d : c) : 0;
+        if (var)
+            emit_whole_read(s, var);
+    }
+    return NGR_KEEP;
+}
