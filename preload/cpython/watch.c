@@ -174,65 +174,52 @@ static bool plain_value(PyObject *v)
            PyFunction_Check(v);
 }
 
-static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value)
+static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value,
+                       struct ns *ns)
 {
-    /* First the table: most watched dicts are untraced modules' globals, watched only for their
-     * deallocation (ngr_watch_lifetime); their writes end here, after one probe. */
-    struct ns *ns = dict == modules_dict ? NULL : ns_find(dict);
     if (ev == PyDict_EVENT_DEALLOCATED) {
         /* Whatever the tracing state (a trace finished for an exec that then fails and resumes,
          * finalisation): the address is about to be reused, and nothing cached under it may
          * outlive the dict. */
         ngr_vars_forget_ns(dict);
         if (!ns)
-            return 0;
+            return;
         if (ns->kind == NGR_VAR_GLOBAL)
             atomic_fetch_add_explicit(&ngr_globals_epoch, 1, memory_order_release);
-        if (!atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) && ngr_tracing()) {
-            PyObject *exc = PyErr_GetRaisedException();
+        if (!atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) && ngr_tracing())
             untrack_values(dict);
-            PyErr_SetRaisedException(exc);
-        }
         atomic_store_explicit(&ns->dict, NS_TOMB, memory_order_release);
-        return 0;
+        return;
     }
     if (!ns && dict != modules_dict)
-        return 0;
+        return;
     if (atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) || !ngr_tracing())
-        return 0;
+        return;
     if (ev == PyDict_EVENT_CLEARED || ev == PyDict_EVENT_CLONED) {
         if (!ns)
-            return 0;
-        PyObject *exc = PyErr_GetRaisedException();
+            return;
         untrack_values(dict);
-        PyErr_SetRaisedException(exc);
-        return 0;
+        return;
     }
     if (!key || !PyUnicode_CheckExact(key))
-        return 0;
+        return;
     if (dict == modules_dict) {
         /* A module is being imported (its body has not run yet): watch its globals from the
          * first store on.  Anything else put in sys.modules is left alone. */
         if (new_value && PyModule_Check(new_value) &&
             (ev == PyDict_EVENT_ADDED || ev == PyDict_EVENT_MODIFIED)) {
-            PyObject *exc = PyErr_GetRaisedException();
             PyObject *md = PyModule_GetDict(new_value); /* borrowed */
             if (md)
                 ngr_watch_module_dict(md);
-            PyErr_Clear();
-            PyErr_SetRaisedException(exc);
         }
-        return 0;
+        return;
     }
     Py_ssize_t klen;
     const char *ks = PyUnicode_AsUTF8AndSize(key, &klen);
-    if (!ks || (klen > 4 && ks[0] == '_' && ks[1] == '_' && ks[klen - 1] == '_' && ks[klen - 2] == '_')) {
-        PyErr_Clear();
-        return 0; /* __file__, __doc__, __dict__ ...: interpreter bookkeeping, not program state */
-    }
+    if (!ks || (klen > 4 && ks[0] == '_' && ks[1] == '_' && ks[klen - 1] == '_' && ks[klen - 2] == '_'))
+        return; /* __file__, __doc__, __dict__ ...: interpreter bookkeeping, not program state */
     const char *ns_name = ns->name;
     unsigned ns_kind = ns->kind;
-    PyObject *exc = PyErr_GetRaisedException(); /* a watcher must leave the error state alone */
     if (new_value && definition(new_value)) {
         /* `def f`, `class C`, `import m`: code, not state (their reads are not traced either);
          * no record, no variable — most module globals are these.  A class is still watched. */
@@ -241,9 +228,7 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
         uintptr_t old = ngr_vars_held_swap(dict, key, 0);
         if (old)
             ngr_vars_untrack((PyObject *)old);
-        PyErr_Clear();
-        PyErr_SetRaisedException(exc);
-        return 0;
+        return;
     }
     uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind); /* 0: no room, not traced */
     ngr_vframe *f = ngr_v_current_frame();
@@ -262,6 +247,20 @@ static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, Py
         snprintf(full, sizeof full, "%s.%s", ns_name, ks);
         note_value(dict, key, new_value, full);
     }
+}
+
+static int on_dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value)
+{
+    /* First the table: most watched dicts are untraced modules' globals, watched only for their
+     * deallocation (ngr_watch_lifetime); their writes end here, after one probe. */
+    struct ns *ns = dict == modules_dict ? NULL : ns_find(dict);
+    if (!ns && dict != modules_dict && ev != PyDict_EVENT_DEALLOCATED)
+        return 0;
+    /* A watcher runs inside the program's mutation, maybe while an exception propagates (3.14
+     * deletes __main__.__file__ with the script's SystemExit pending): the exception is the
+     * program's, whatever we do here. */
+    PyObject *exc = PyErr_GetRaisedException();
+    dict_event(ev, dict, key, new_value, ns);
     PyErr_Clear();
     PyErr_SetRaisedException(exc);
     return 0;
