@@ -2,9 +2,10 @@
  *
  * The trace data is already in the page cache (shared file mappings), so nothing needs flushing.
  * The handler notes the signal in the metadata stream if it can do so without waiting (the
- * crashing thread may hold the metadata lock itself), then runs the handler that was installed
- * before ours (faulthandler's, for instance) or the default action, so the program's output and
- * exit status stay what they would have been without us.
+ * crashing thread may hold the metadata lock itself), then puts back the disposition that was
+ * installed before ours (faulthandler's, for instance, or the default action) and has the signal
+ * delivered to it in the interrupted context, so the program's output and exit status stay what
+ * they would have been without us.
  */
 #include "ngr_internal.h"
 
@@ -25,8 +26,9 @@ static int slot_of(int sig)
     return -1;
 }
 
-static void on_fatal(int sig, siginfo_t *info, void *ctx)
+static void on_fatal(int sig, siginfo_t *info, void *ucontext)
 {
+    (void)ucontext; /* the restored handler gets the real one, from its own delivery */
     int saved = errno;
     int k = slot_of(sig);
     if (k < 0)
@@ -38,25 +40,23 @@ static void on_fatal(int sig, siginfo_t *info, void *ctx)
         ngr_t.depth--;
         ngr_meta_unlock();
     }
-    /* Hand over: put the previous disposition back, then let it act as if we were never here. */
+    /* Hand over: put the previous disposition back and let it act as if we were never here —
+     * also without a frame of ours under its handler (3.14's faulthandler prints the C stack).
+     * A fault re-executes the faulting instruction when we return and is delivered to the
+     * restored disposition then; a signal that was sent (kill, raise, abort) is made pending
+     * again, blocked until we return: the interrupted context's mask comes back with the return,
+     * and the signal is delivered in that context. */
     struct sigaction prev = previous[k];
     sigaction(sig, &prev, NULL);
     errno = saved;
-    if (prev.sa_flags & SA_SIGINFO) {
-        if (prev.sa_sigaction)
-            prev.sa_sigaction(sig, info, ctx);
+    if (info->si_code > 0 && sig != SIGABRT)
         return;
-    }
-    if (prev.sa_handler == SIG_IGN)
-        return;
-    if (prev.sa_handler != SIG_DFL) {
-        prev.sa_handler(sig);
-        return;
-    }
-    /* Default action.  A fault re-executes the faulting instruction on return and dies of it; a
-     * signal that was sent (kill, raise, abort) is raised again, unblocked once we return. */
-    if (info->si_code <= 0 || sig == SIGABRT)
-        raise(sig);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+    raise(sig);
+    errno = saved;
 }
 
 void ngr_signals_install(void)
