@@ -14,7 +14,6 @@
 #include "internal/pycore_frame.h"
 #include "internal/pycore_dict.h"
 #include "internal/pycore_moduleobject.h"
-#include "opcode_ids.h"
 #pragma GCC diagnostic pop
 
 #include <stdlib.h>
@@ -76,92 +75,21 @@ PyObject *ngr_v_frame_local(ngr_vframe *vf, int i)
 
 /* ---- instructions ---------------------------------------------------------------------------- */
 
-/* The kind of one deoptimised instruction.  `next` is the unit after it (caches included). */
-static uint8_t kind_of(int op, int32_t *arg)
-{
-    switch (op) {
-    case LOAD_GLOBAL: *arg >>= 1; return NGR_I_LOAD_GLOBAL;
-    case LOAD_ATTR: {
-        bool method = *arg & 1;
-        *arg >>= 1;
-        return method ? NGR_I_LOAD_METHOD : NGR_I_LOAD_ATTR;
-    }
-    case STORE_ATTR: return NGR_I_STORE_ATTR;
-    case DELETE_ATTR: return NGR_I_DELETE_ATTR;
-    case BINARY_SUBSCR: return NGR_I_SUBSCR;
-    case STORE_SUBSCR: return NGR_I_STORE_SUBSCR;
-    case DELETE_SUBSCR: return NGR_I_DELETE_SUBSCR;
-    case CONTAINS_OP: return NGR_I_CONTAINS;
-    case GET_ITER: return NGR_I_GET_ITER;
-    case TO_BOOL: return NGR_I_TO_BOOL;
-    case CALL: return NGR_I_CALL;
-    case STORE_GLOBAL: return NGR_I_STORE_GLOBAL;
-    case DELETE_GLOBAL: return NGR_I_DELETE_GLOBAL;
-    default: return NGR_I_NONE;
-    }
-}
+#include "ver_decode.h"
 
 int ngr_v_decode(PyCodeObject *co, struct ngr_insn **insns, int *n_units, void **vdata)
 {
-    PyObject *bytes = PyCode_GetCode(co); /* deoptimised: base opcodes only */
-    if (!bytes || !PyBytes_Check(bytes)) {
-        Py_XDECREF(bytes);
-        PyErr_Clear();
+    struct ngr_raw_insn *raw;
+    if (decode_code(co, insns, n_units, &raw) != 0)
+        return -1;
+    int16_t *depth = ngr_v313_depths(co, raw, *n_units);
+    free(raw);
+    if (!depth) {
+        free(*insns);
         return -1;
     }
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-    int n = (int)(PyBytes_GET_SIZE(bytes) / 2);
-    struct ngr_insn *in = calloc((size_t)n + 1, sizeof *in);
-    uint8_t *op = calloc((size_t)n + 1, 1);
-    int32_t *arg = calloc((size_t)n + 1, sizeof *arg);
-    if (!in || !op || !arg)
-        goto fail;
-    int ext = 0;
-    for (int i = 0; i < n;) {
-        int o = b[2 * i];
-        int32_t a = (ext << 8) | b[2 * i + 1];
-        op[i] = (uint8_t)o;
-        arg[i] = a;
-        if (o == EXTENDED_ARG) {
-            ext = a;
-            i++;
-            continue;
-        }
-        ext = 0;
-        in[i].kind = kind_of(o, &a);
-        in[i].arg = a;
-        i += 1 + ngr_v313_caches(o);
-    }
-    for (int i = 0; i < n; i++) {
-        if (in[i].kind == NGR_I_GET_ITER) {
-            /* A for loop: GET_ITER, FOR_ITER; an exhausted FOR_ITER jumps past its END_FOR and
-             * the POP_TOP after it, to the loop's exit. */
-            int next = i + 1 + ngr_v313_caches(GET_ITER);
-            int exit = -1;
-            if (next < n && op[next] == FOR_ITER)
-                exit = next + 1 + ngr_v313_caches(FOR_ITER) + arg[next] + 2;
-            in[i].arg = exit < n ? exit : -1;
-        }
-        /* after END_FOR (and its POP_TOP): the loop was left */
-        if (i >= 2 && op[i - 2] == END_FOR)
-            in[i].flags |= NGR_IF_LOOP_EXIT;
-    }
-    int16_t *depth = ngr_v313_depths(co, op, arg, n);
-    if (!depth)
-        goto fail;
-    free(op);
-    free(arg);
-    Py_DECREF(bytes);
-    *insns = in;
-    *n_units = n;
     *vdata = depth;
     return 0;
-fail:
-    free(in);
-    free(op);
-    free(arg);
-    Py_DECREF(bytes);
-    return -1;
 }
 
 void ngr_v_free_vdata(void *vdata)
@@ -187,47 +115,7 @@ bool ngr_v_stack_known(const void *vdata, int unit, int n)
 
 /* ---- objects --------------------------------------------------------------------------------- */
 
-PyObject *ngr_v_dictview_dict(PyObject *view)
-{
-    if (!PyDictKeys_Check(view) && !PyDictValues_Check(view) && !PyDictItems_Check(view))
-        return NULL;
-    return (PyObject *)((_PyDictViewObject *)view)->dv_dict;
-}
-
-PyObject *ngr_v_dict_get_str(PyObject *dict, PyObject *name, int *unsafe)
-{
-    int dummy;
-    if (!unsafe)
-        unsafe = &dummy;
-    *unsafe = 0;
-    if (!dict || !PyDict_Check(dict) || !name || !PyUnicode_CheckExact(name))
-        return NULL;
-    /* A str-only keys table compares keys by identity and unicode equality only.  A concurrent
-     * insertion of a non-str key replaces ma_keys; reading the pointer once keeps us on the table
-     * we checked (the lookup itself goes through the dict and may see the new table: a window
-     * accepted for a race the program itself started). */
-    PyDictKeysObject *keys = FT_ATOMIC_LOAD_PTR_ACQUIRE(((PyDictObject *)dict)->ma_keys);
-    if (!keys || !DK_IS_UNICODE(keys)) {
-        *unsafe = 1;
-        return NULL;
-    }
-    PyObject *v = PyDict_GetItemWithError(dict, name);
-    if (!v)
-        PyErr_Clear();
-    return v;
-}
-
-PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name)
-{
-    PyObject *s = PyUnicode_InternFromString(name);
-    if (!s) {
-        PyErr_Clear();
-        return NULL;
-    }
-    PyObject *v = ngr_v_dict_get_str(dict, s, NULL);
-    Py_DECREF(s);
-    return v;
-}
+#include "ver_dicts.h"
 
 int ngr_v_module_needs_gil(PyObject *module)
 {

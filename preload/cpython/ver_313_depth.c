@@ -2,47 +2,16 @@
  *
  * Why: in 3.13 a frame's stack pointer is not kept up to date while a monitoring callback runs,
  * so the receiver of `x[k]`, `obj.attr` or `k in d` is found at a depth computed here, once per
- * code object, by a flow analysis over the deoptimised bytecode with the interpreter's own stack
- * effects (PyCompile_OpcodeStackEffectWithJump), jump metadata and exception table.  Where two
+ * code object, by a flow analysis over the decoded instructions (ver_raw.h: successors and jump
+ * targets, from the interpreter's own metadata) with its own stack effects
+ * (PyCompile_OpcodeStackEffectWithJump) and its exception table.  Where two
  * paths disagree about a depth, that instruction's depth is unknown (-1) and the hooks skip it
  * rather than guess: reading a stale stack slot could touch a freed object.
  */
-#define Py_BUILD_CORE_MODULE 1
 #include <Python.h>
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-/* This library's own copy of the interpreter's opcode tables (inline cache sizes, jump flags):
- * libpython does not export them. */
-#define NEED_OPCODE_METADATA
-#include "internal/pycore_opcode_metadata.h"
-#pragma GCC diagnostic pop
-
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include "ver_313_depth.h"
-
-int ngr_v313_caches(int op)
-{
-    return op >= 0 && op < 256 ? _PyOpcode_Caches[op] : 0;
-}
-
-static bool is_jump(int op) { return OPCODE_HAS_JUMP(op); }
-
-static bool is_backward(int op) { return op == JUMP_BACKWARD || op == JUMP_BACKWARD_NO_INTERRUPT; }
-
-/* Never falls through to the next instruction (jumps, returns, raises). */
-static bool no_fallthrough(int op)
-{
-    switch (op) {
-    case JUMP_FORWARD: case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT: case RETURN_VALUE:
-    case RETURN_CONST: case RAISE_VARARGS: case RERAISE: case INTERPRETER_EXIT:
-        return true;
-    default:
-        return false;
-    }
-}
 
 /* Exception-table varint: 6 bits a byte, 0x40 = more follows (Objects/exception_handling_notes). */
 static int read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *i, int *out)
@@ -62,7 +31,7 @@ static int read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *i, int 
 }
 
 struct work { int unit, depth; };
-struct flow { const uint8_t *op; const int32_t *arg; int16_t *depth; int n; };
+struct flow { const struct ngr_raw_insn *raw; int16_t *depth; int n; };
 
 static void walk(struct flow *fl, struct work *stack, int *top, int cap, int unit, int d, int stacksize)
 {
@@ -71,9 +40,9 @@ static void walk(struct flow *fl, struct work *stack, int *top, int cap, int uni
             return;
         /* EXTENDED_ARG prefixes share the depth of their instruction. */
         int i = unit;
-        while (i < fl->n && fl->op[i] == EXTENDED_ARG)
+        while (i < fl->n && fl->raw[i].prefix)
             i++;
-        if (i >= fl->n)
+        if (i >= fl->n || !fl->raw[i].start)
             return;
         for (int u = unit; u <= i; u++) {
             if (fl->depth[u] == -2)
@@ -85,25 +54,23 @@ static void walk(struct flow *fl, struct work *stack, int *top, int cap, int uni
             }
             fl->depth[u] = (int16_t)d;
         }
-        int op = fl->op[i], arg = fl->arg[i];
-        int next = i + 1 + ngr_v313_caches(op);
-        if (is_jump(op)) {
-            int target = is_backward(op) ? next - arg : next + arg;
-            int ej = PyCompile_OpcodeStackEffectWithJump(op, arg, 1);
+        const struct ngr_raw_insn *r = &fl->raw[i];
+        if (r->target >= 0) {
+            int ej = PyCompile_OpcodeStackEffectWithJump(r->op, r->arg, 1);
             if (ej != PY_INVALID_STACK_EFFECT && *top < cap)
-                stack[(*top)++] = (struct work){target, d + ej};
+                stack[(*top)++] = (struct work){r->target, d + ej};
         }
-        if (no_fallthrough(op))
+        if (r->ends_flow)
             return;
-        int e = PyCompile_OpcodeStackEffectWithJump(op, arg, 0);
+        int e = PyCompile_OpcodeStackEffectWithJump(r->op, r->arg, 0);
         if (e == PY_INVALID_STACK_EFFECT)
             return;
         d += e;
-        unit = next;
+        unit = r->next;
     }
 }
 
-int16_t *ngr_v313_depths(PyCodeObject *co, const uint8_t *op, const int32_t *arg, int n)
+int16_t *ngr_v313_depths(PyCodeObject *co, const struct ngr_raw_insn *raw, int n)
 {
     int16_t *depth = malloc(((size_t)n + 1) * sizeof *depth);
     int cap = 4 * n + 64, top = 0;
@@ -129,7 +96,7 @@ int16_t *ngr_v313_depths(PyCodeObject *co, const uint8_t *op, const int32_t *arg
             stack[top++] = (struct work){target, (dl >> 1) + (dl & 1) + 1};
         }
     }
-    struct flow fl = {op, arg, depth, n};
+    struct flow fl = {raw, depth, n};
     while (top > 0) {
         struct work w = stack[--top];
         walk(&fl, stack, &top, cap, w.unit, w.depth, co->co_stacksize);

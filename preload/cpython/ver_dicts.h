@@ -1,0 +1,51 @@
+/* ver_dicts.h — dict internals the version layer reads, for every version whose dicts have
+ * them (3.13 to 3.15: dict views' dv_dict, the keys table's kind).  Included by one ver_<XY>.c
+ * (one per build), after the interpreter's internal/pycore_dict.h: function definitions, not
+ * declarations.
+ */
+#ifndef NGR_CPYTHON_VER_DICTS_H
+#define NGR_CPYTHON_VER_DICTS_H
+
+PyObject *ngr_v_dictview_dict(PyObject *view)
+{
+    if (!PyDictKeys_Check(view) && !PyDictValues_Check(view) && !PyDictItems_Check(view))
+        return NULL;
+    return (PyObject *)((_PyDictViewObject *)view)->dv_dict;
+}
+
+PyObject *ngr_v_dict_get_str(PyObject *dict, PyObject *name, int *unsafe)
+{
+    int dummy;
+    if (!unsafe)
+        unsafe = &dummy;
+    *unsafe = 0;
+    if (!dict || !PyDict_Check(dict) || !name || !PyUnicode_CheckExact(name))
+        return NULL;
+    /* A str-only keys table compares keys by identity and unicode equality only.  A concurrent
+     * insertion of a non-str key replaces ma_keys; reading the pointer once keeps us on the table
+     * we checked (the lookup itself goes through the dict and may see the new table: a window
+     * accepted for a race the program itself started). */
+    PyDictKeysObject *keys = FT_ATOMIC_LOAD_PTR_ACQUIRE(((PyDictObject *)dict)->ma_keys);
+    if (!keys || !DK_IS_UNICODE(keys)) {
+        *unsafe = 1;
+        return NULL;
+    }
+    PyObject *v = PyDict_GetItemWithError(dict, name);
+    if (!v)
+        PyErr_Clear();
+    return v;
+}
+
+PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name)
+{
+    PyObject *s = PyUnicode_InternFromString(name);
+    if (!s) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *v = ngr_v_dict_get_str(dict, s, NULL);
+    Py_DECREF(s);
+    return v;
+}
+
+#endif
