@@ -62,7 +62,10 @@ void ngr_threads_boot_end(PyObject *thread)
 {
     own_thread = NULL;
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *handle = dict_item(thread, "_handle");
+    /* Thread._handle (3.13), renamed Thread._os_thread_handle in 3.14 */
+    PyObject *handle = dict_item(thread, "_os_thread_handle");
+    if (!handle)
+        handle = dict_item(thread, "_handle");
     if (handle && handle != Py_None && ngr_tracing()) {
         /* Named after the thread, so a join edge reads "<end of thread worker-1>". */
         PyObject *name = dict_item(thread, "_name");
