@@ -152,7 +152,12 @@ static const char default_rules[] =
     "variable:re._cache2\n"
     /* encodings/__init__.py search_function(): _cache.get(encoding), then _cache[encoding] =
      * the CodecInfo built from the codec module, the same for every thread. */
-    "variable:encodings._cache\n";
+    "variable:encodings._cache\n"
+    /* string/__init__.py (3.14+) Template._compile_pattern(): the class's pattern is compiled
+     * at first use and stored back on the class (`if cls.flags is None: cls.flags = ...`,
+     * `cls.pattern = re.compile(...)`), the same values in every thread. */
+    "variable:string.Template.flags\n"
+    "variable:string.Template.pattern\n";
 
 struct ngr_suppressions *ngr_suppress_defaults(void)
 {
