@@ -6,6 +6,11 @@ Header lines (anywhere in the file, one per line):
   # expect: clean            nothing may be reported
   # also-ok: KIND VAR -- why an extra finding a racy program may also produce, with the reason
   # exit: N                  the status `nogilrace run` must exit with (default: 66 racy, 0 clean)
+Any of them may be limited to some CPython versions with a bracketed guard after its name:
+  # expect[3.13]: ...        only on 3.13          # expect[3.14+]: ...  on 3.14 and later
+  # expect[-3.13]: ...       3.13 and earlier
+for programs that drive a race of the standard library that a later version fixed (the program
+then says, with `# expect[3.14+]: clean`, what the fixed version must give).
 VAR may start with `{mod}`: the script's own module, which the hooks name either `__main__` or
 after the file's stem.  Both spellings are accepted, nothing looser.  A finding about one item of a
 dict matches its variable whether the report spells the key separately or as a `[key]` suffix.
@@ -33,8 +38,29 @@ TIMEOUT = 120
 
 # ---- expectations -------------------------------------------------------------------------
 
+def target_version():
+    """(major, minor) of the interpreter the programs run on."""
+    out = subprocess.run([os.environ["NGR_PYTHON"], "-c",
+                          "import sys; print('%d %d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def guard_holds(guard, version, where):
+    """A header line's version guard: None (always), "3.13", "3.14+" or "-3.13"."""
+    if guard is None:
+        return True
+    m = re.fullmatch(r"(-?)(\d+)\.(\d+)(\+?)", guard)
+    if not m or (m.group(1) and m.group(4)):
+        raise SystemExit(f"{where}: bad version guard [{guard}] (3.13, 3.14+ or -3.13)")
+    v = (int(m.group(2)), int(m.group(3)))
+    if m.group(1):
+        return version <= v
+    return version >= v if m.group(4) else version == v
+
+
 class Program:
-    def __init__(self, path):
+    def __init__(self, path, version):
         self.path = path
         self.name = os.path.basename(path)
         self.stem = self.name[:-3]
@@ -44,10 +70,12 @@ class Program:
         self.exit = None
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
-                m = re.match(r"#\s*(expect|also-ok|exit):\s*(.*?)\s*$", line)
+                m = re.match(r"#\s*(expect|also-ok|exit)(?:\[([^\]]*)\])?:\s*(.*?)\s*$", line)
                 if not m:
                     continue
-                what, rest = m.groups()
+                what, guard, rest = m.groups()
+                if not guard_holds(guard, version, f"{path}:{lineno}"):
+                    continue
                 if what == "exit":
                     self.exit = int(rest)
                 elif what == "expect" and rest == "clean":
@@ -195,7 +223,8 @@ def main():
     else:
         paths = sorted(os.path.join(HERE, n) for n in os.listdir(HERE)
                        if n.endswith(".py") and n != "runner.py")
-    progs = [Program(p) for p in paths]
+    version = target_version()
+    progs = [Program(p, version) for p in paths]
 
     logdir = os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "test-logs", "corpus")
     os.makedirs(logdir, exist_ok=True)

@@ -8,10 +8,17 @@ each other's lists: which filters a program ends with, and which filters a threa
 `simplefilter("ignore")` lands in, depend on the scheduler.  3.14 moved the state into a context
 variable (gh-130010); 3.13.5 still runs the code above.  The program is the issue's reproducer:
 catch_warnings + simplefilter + warn in several threads.
+
+On 3.14 and later the program must stay quiet: __enter__ and __exit__ run under the warnings
+module's lock, and free-threaded builds keep the filters in a context variable
+(sys.flags.context_aware_warnings).  Default builds still swap the global list, under that lock:
+a thread's exit can still restore another's list (an atomicity violation spanning two critical
+sections, enter and exit), which a lockset detector cannot see.
 """
-# expect: lost-update warnings.filters
-# expect: unprotected-write warnings.filters
-# also-ok: check-then-act linecache.cache -- a real stdlib race, gh-133253 (stdlib_linecache_gh133253.py): when a lost filter lets warnings through, threads format them at once and linecache.updatecache() tests and fills the same cache entry unlocked (5 runs in 280 here)
+# expect[-3.13]: lost-update warnings.filters
+# expect[-3.13]: unprotected-write warnings.filters
+# expect[3.14+]: clean
+# also-ok[-3.13]: check-then-act linecache.cache -- a real stdlib race, gh-133253 (stdlib_linecache_gh133253.py): when a lost filter lets warnings through, threads format them at once and linecache.updatecache() tests and fills the same cache entry unlocked (5 runs in 280 here)
 import threading
 import warnings
 
