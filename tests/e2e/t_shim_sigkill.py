@@ -63,16 +63,24 @@ for run in range(3):
     check(len(syncs) > 1000, "only %d sync records after %.2fs" % (len(syncs), delay))
     seqs = [s[3] for s in syncs] + [e[3] for e in t.thread_events()]
     check(len(seqs) == len(set(seqs)), "duplicate sequence numbers")
-    mutexes = {s[2] for s in syncs if s[1] in ("acquire", "release")}
-    check(len(mutexes) == 1, "one mutex expected: %s" % mutexes)
+    # The workers' mutex, and at most a few others taken a few times by native libraries at
+    # start (3.14's _ctypes import allocates a libffi closure under libffi's own mutexes).
+    uses = {}
+    for s in syncs:
+        if s[1] in ("acquire", "release"):
+            uses[s[2]] = uses.get(s[2], 0) + 1
+    hammered = [m for m, n in uses.items() if n > 100]
+    check(len(hammered) == 1, "one hammered mutex expected: %s" % uses)
+    check(sum(uses.values()) - uses[hammered[0]] <= 16, "other mutexes used often: %s" % uses)
     per_thread = {}
     for s in syncs:
         if s[1] in ("acquire", "release"):
-            per_thread.setdefault(s[0], []).append(s[1])
-    for stream, kinds in per_thread.items():
+            per_thread.setdefault((s[0], s[2]), []).append(s[1])
+    for (stream, mutex), kinds in per_thread.items():
         for i, k in enumerate(kinds):
             check(k == ("acquire" if i % 2 == 0 else "release"),
-                  "thread %d: event %d is %s, acquire/release must alternate" % (stream, i, k))
+                  "thread %d, mutex %x: event %d is %s, acquire/release must alternate"
+                  % (stream, mutex, i, k))
     spawned = {e[2] for e in t.thread_events("spawn")}
     begun = {e[0] for e in t.thread_events("begin")}
     check(len(spawned) >= 16, "16 threads at least: %d" % len(spawned))
