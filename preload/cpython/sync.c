@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "sync_internal.h"
+#include "sync_wrap.h"
 
 _Atomic(PyObject *) ngr_sync_cond_wait_code;
 _Atomic(PyObject *) ngr_sync_cond_notify_code;
@@ -28,32 +29,17 @@ static PyTypeObject *lock_type, *rlock_type;
 
 /* ---- originals ----------------------------------------------------------------------------- */
 
-typedef PyObject *(*kwfunc)(PyObject *, PyObject *, PyObject *);
-static kwfunc real_lock_acquire, real_rlock_acquire;
-static PyCFunction real_lock_release, real_lock_exit, real_lock_locked;
-static PyCFunction real_rlock_release, real_rlock_exit, real_rlock_is_owned;
-static PyCFunction real_rlock_release_save, real_rlock_acquire_restore, real_rlock_count;
-static PyCFunction real_allocate_lock;
+/* Queries the hooks call themselves: METH_NOARGS in every version (checked at patch time). */
+static PyCFunction real_lock_locked, real_rlock_is_owned, real_rlock_count;
 static newfunc real_lock_new, real_rlock_new;
 static destructor real_lock_dealloc, real_rlock_dealloc;
 
-PyCFunction ngr_sync_patch_table(PyMethodDef *table, const char *name, PyCFunction wrapper)
-{
-    for (PyMethodDef *m = table; m && m->ml_name; m++) {
-        if (strcmp(m->ml_name, name) == 0) {
-            PyCFunction orig = m->ml_meth;
-            m->ml_meth = wrapper;
-            return orig;
-        }
-    }
-    return NULL;
-}
-
-static PyCFunction table_get(PyMethodDef *table, const char *name)
+static PyCFunction noargs_get(PyMethodDef *table, const char *name)
 {
     for (PyMethodDef *m = table; m && m->ml_name; m++)
         if (strcmp(m->ml_name, name) == 0)
-            return m->ml_meth;
+            return (m->ml_flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O | METH_FASTCALL)) ==
+                           METH_NOARGS ? m->ml_meth : NULL;
     return NULL;
 }
 
@@ -179,13 +165,14 @@ static bool in_cond_wait(void)
     return code && ngr_sync_cur_code() == code;
 }
 
-static PyObject *wrap_allocate_lock(PyObject *mod, PyObject *unused)
+static void after_allocate_lock(PyObject *mod, PyObject *r, PyObject *arg0)
 {
-    PyObject *r = real_allocate_lock(mod, unused);
+    (void)mod;
+    (void)arg0;
     if (r && ngr_tracing() && !in_cond_wait())  /* waiter locks: no name, they become SEND/RECV */
         ngr_sync_define_created_id(ngr_sync_ids_new(r), NGR_SOBJ_LOCK, "lock");
-    return r;
 }
+NGR_CWRAP_DEFINE(w_allocate_lock, "_thread.allocate_lock", NULL, after_allocate_lock);
 
 static PyObject *wrap_lock_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
@@ -220,13 +207,13 @@ static void wrap_rlock_dealloc(PyObject *self)
 /* The waiter lock this thread acquired first in Condition.wait; its next acquire is the wait. */
 static __thread PyObject *pending_waiter;
 
-static PyObject *wrap_lock_acquire(PyObject *self, PyObject *args, PyObject *kw)
+static void after_lock_acquire(PyObject *self, PyObject *r, PyObject *arg0)
 {
-    PyObject *r = real_lock_acquire(self, args, kw);
+    (void)arg0;
     if (!in_cond_wait()) {
         if (r == Py_True)
             ngr_sync_emit_id(NGR_SYNC_ACQUIRE, ngr_sync_ids_get(self), 0);
-        return r;
+        return;
     }
     if (pending_waiter != self) {
         pending_waiter = self;      /* first acquire, right after allocation: not a wait */
@@ -238,7 +225,6 @@ static PyObject *wrap_lock_acquire(PyObject *self, PyObject *args, PyObject *kw)
                 ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(cond), 0);
         }
     }
-    return r;
 }
 
 /* Emit what a release of self is about to mean; nothing if it will fail (not locked). */
@@ -261,26 +247,21 @@ static void before_lock_release(PyObject *self)
     Py_XDECREF(locked);
 }
 
-static PyObject *wrap_lock_release(PyObject *self, PyObject *unused)
-{
-    before_lock_release(self);
-    return real_lock_release(self, unused);
-}
-
-static PyObject *wrap_lock_exit(PyObject *self, PyObject *args)
-{
-    before_lock_release(self);
-    return real_lock_exit(self, args);
-}
+/* One slot per table entry: entries that share a C function in one version may not in another. */
+NGR_CWRAP_DEFINE(w_lock_acquire, "lock.acquire", NULL, after_lock_acquire);
+NGR_CWRAP_DEFINE(w_lock_acquire_lock, "lock.acquire_lock", NULL, after_lock_acquire);
+NGR_CWRAP_DEFINE(w_lock_enter, "lock.__enter__", NULL, after_lock_acquire);
+NGR_CWRAP_DEFINE(w_lock_release, "lock.release", before_lock_release, NULL);
+NGR_CWRAP_DEFINE(w_lock_release_lock, "lock.release_lock", before_lock_release, NULL);
+NGR_CWRAP_DEFINE(w_lock_exit, "lock.__exit__", before_lock_release, NULL);
 
 /* ---- _thread.RLock ------------------------------------------------------------------------- */
 
-static PyObject *wrap_rlock_acquire(PyObject *self, PyObject *args, PyObject *kw)
+static void after_rlock_acquire(PyObject *self, PyObject *r, PyObject *arg0)
 {
-    PyObject *r = real_rlock_acquire(self, args, kw);
+    (void)arg0;
     if (r == Py_True)
         ngr_sync_emit_id(NGR_SYNC_ACQUIRE, ngr_sync_ids_get(self), 0);
-    return r;
 }
 
 static bool rlock_owned(PyObject *self)
@@ -292,64 +273,51 @@ static bool rlock_owned(PyObject *self)
     return owned == Py_True;
 }
 
-static PyObject *wrap_rlock_release(PyObject *self, PyObject *unused)
+static void before_rlock_release(PyObject *self)
 {
     if (ngr_tracing() && rlock_owned(self))
         ngr_sync_emit_id(NGR_SYNC_RELEASE, ngr_sync_ids_get(self), 0);
-    return real_rlock_release(self, unused);
-}
-
-static PyObject *wrap_rlock_exit(PyObject *self, PyObject *args)
-{
-    if (ngr_tracing() && rlock_owned(self))
-        ngr_sync_emit_id(NGR_SYNC_RELEASE, ngr_sync_ids_get(self), 0);
-    return real_rlock_exit(self, args);
 }
 
 /* Condition.wait on an RLock: the whole depth is released at once ... */
-static PyObject *wrap_rlock_release_save(PyObject *self, PyObject *unused)
+static void before_rlock_release_save(PyObject *self)
 {
-    if (ngr_tracing()) {
-        PyObject *n = real_rlock_count(self, NULL);
-        long depth = n ? PyLong_AsLong(n) : 0;
-        if (!n || depth < 0)
-            PyErr_Clear();
-        Py_XDECREF(n);
-        if (depth > 0)
-            ngr_sync_emit_id(NGR_SYNC_RELEASE_ALL, ngr_sync_ids_get(self), (uint32_t)depth);
-    }
-    return real_rlock_release_save(self, unused);
+    if (!ngr_tracing())
+        return;
+    PyObject *n = real_rlock_count(self, NULL);
+    long depth = n ? PyLong_AsLong(n) : 0;
+    if (!n || depth < 0)
+        PyErr_Clear();
+    Py_XDECREF(n);
+    if (depth > 0)
+        ngr_sync_emit_id(NGR_SYNC_RELEASE_ALL, ngr_sync_ids_get(self), (uint32_t)depth);
 }
 
 /* ... and restored to the saved depth: the argument is the (count, owner) tuple. */
-static PyObject *wrap_rlock_acquire_restore(PyObject *self, PyObject *args)
+static void after_rlock_acquire_restore(PyObject *self, PyObject *r, PyObject *state)
 {
-    PyObject *r = real_rlock_acquire_restore(self, args);
-    if (r && ngr_tracing()) {
-        long depth = 1;
-        PyObject *state = PyTuple_Check(args) && PyTuple_GET_SIZE(args) == 1
-                              ? PyTuple_GET_ITEM(args, 0) : NULL;
-        if (state && PyTuple_Check(state) && PyTuple_GET_SIZE(state) >= 1 &&
-            PyLong_CheckExact(PyTuple_GET_ITEM(state, 0))) {
-            depth = PyLong_AsLong(PyTuple_GET_ITEM(state, 0));
-            if (depth < 1) {
-                PyErr_Clear();
-                depth = 1;
-            }
+    if (!r || !ngr_tracing())
+        return;
+    long depth = 1;
+    if (state && PyTuple_Check(state) && PyTuple_GET_SIZE(state) >= 1 &&
+        PyLong_CheckExact(PyTuple_GET_ITEM(state, 0))) {
+        depth = PyLong_AsLong(PyTuple_GET_ITEM(state, 0));
+        if (depth < 1) {
+            PyErr_Clear();
+            depth = 1;
         }
-        ngr_sync_emit_id(NGR_SYNC_ACQUIRE_ALL, ngr_sync_ids_get(self), (uint32_t)depth);
     }
-    return r;
+    ngr_sync_emit_id(NGR_SYNC_ACQUIRE_ALL, ngr_sync_ids_get(self), (uint32_t)depth);
 }
 
-/* ---- install ------------------------------------------------------------------------------- */
+NGR_CWRAP_DEFINE(w_rlock_acquire, "RLock.acquire", NULL, after_rlock_acquire);
+NGR_CWRAP_DEFINE(w_rlock_enter, "RLock.__enter__", NULL, after_rlock_acquire);
+NGR_CWRAP_DEFINE(w_rlock_release, "RLock.release", before_rlock_release, NULL);
+NGR_CWRAP_DEFINE(w_rlock_exit, "RLock.__exit__", before_rlock_release, NULL);
+NGR_CWRAP_DEFINE(w_rlock_release_save, "RLock._release_save", before_rlock_release_save, NULL);
+NGR_CWRAP_DEFINE(w_rlock_acquire_restore, "RLock._acquire_restore", NULL, after_rlock_acquire_restore);
 
-#define PATCH(table, name, wrapper, real)                                              \
-    do {                                                                               \
-        PyCFunction o_ = ngr_sync_patch_table(table, name, (PyCFunction)(void (*)(void))(wrapper)); \
-        if (o_ && !(real))                                                             \
-            (real) = (__typeof__(real))(void (*)(void))o_;                             \
-    } while (0)
+/* ---- install ------------------------------------------------------------------------------- */
 
 static int patch_locks(void)
 {
@@ -368,32 +336,33 @@ static int patch_locks(void)
     PyMethodDef *lm = lock_type->tp_methods, *rm = rlock_type->tp_methods;
 
     /* The lookups first, so that a table without one of them is left untouched. */
-    real_lock_locked = table_get(lm, "locked");
-    real_rlock_is_owned = table_get(rm, "_is_owned");
-    real_rlock_count = table_get(rm, "_recursion_count");
+    real_lock_locked = noargs_get(lm, "locked");
+    real_rlock_is_owned = noargs_get(rm, "_is_owned");
+    real_rlock_count = noargs_get(rm, "_recursion_count");
     if (!real_lock_locked || !real_rlock_is_owned || !real_rlock_count)
         goto out;
 
-    PATCH(lm, "acquire", wrap_lock_acquire, real_lock_acquire);
-    PATCH(lm, "acquire_lock", wrap_lock_acquire, real_lock_acquire);
-    PATCH(lm, "__enter__", wrap_lock_acquire, real_lock_acquire);
-    PATCH(lm, "release", wrap_lock_release, real_lock_release);
-    PATCH(lm, "release_lock", wrap_lock_release, real_lock_release);
-    PATCH(lm, "__exit__", wrap_lock_exit, real_lock_exit);
+    ngr_cwrap_patch(lm, "acquire", &w_lock_acquire, &w_lock_acquire_fns);
+    ngr_cwrap_patch(lm, "acquire_lock", &w_lock_acquire_lock, &w_lock_acquire_lock_fns);
+    ngr_cwrap_patch(lm, "__enter__", &w_lock_enter, &w_lock_enter_fns);
+    ngr_cwrap_patch(lm, "release", &w_lock_release, &w_lock_release_fns);
+    ngr_cwrap_patch(lm, "release_lock", &w_lock_release_lock, &w_lock_release_lock_fns);
+    ngr_cwrap_patch(lm, "__exit__", &w_lock_exit, &w_lock_exit_fns);
 
-    PATCH(rm, "acquire", wrap_rlock_acquire, real_rlock_acquire);
-    PATCH(rm, "__enter__", wrap_rlock_acquire, real_rlock_acquire);
-    PATCH(rm, "release", wrap_rlock_release, real_rlock_release);
-    PATCH(rm, "__exit__", wrap_rlock_exit, real_rlock_exit);
-    PATCH(rm, "_release_save", wrap_rlock_release_save, real_rlock_release_save);
-    PATCH(rm, "_acquire_restore", wrap_rlock_acquire_restore, real_rlock_acquire_restore);
+    ngr_cwrap_patch(rm, "acquire", &w_rlock_acquire, &w_rlock_acquire_fns);
+    ngr_cwrap_patch(rm, "__enter__", &w_rlock_enter, &w_rlock_enter_fns);
+    ngr_cwrap_patch(rm, "release", &w_rlock_release, &w_rlock_release_fns);
+    ngr_cwrap_patch(rm, "__exit__", &w_rlock_exit, &w_rlock_exit_fns);
+    ngr_cwrap_patch(rm, "_release_save", &w_rlock_release_save, &w_rlock_release_save_fns);
+    ngr_cwrap_patch(rm, "_acquire_restore", &w_rlock_acquire_restore, &w_rlock_acquire_restore_fns);
 
-    /* allocate_lock and its alias share one function in the module's method table. */
+    /* allocate_lock and its alias: two entries of the module's method table, one function. */
     PyMethodDef *am = ((PyCFunctionObject *)alloc)->m_ml;
-    real_allocate_lock = am->ml_meth;
-    am->ml_meth = wrap_allocate_lock;
-    if (alloc2 && PyCFunction_Check(alloc2) && ((PyCFunctionObject *)alloc2)->m_ml->ml_meth == real_allocate_lock)
-        ((PyCFunctionObject *)alloc2)->m_ml->ml_meth = wrap_allocate_lock;
+    void (*allocate)(void) = (void (*)(void))am->ml_meth;
+    if (ngr_cwrap_patch_def(am, &w_allocate_lock, &w_allocate_lock_fns) && alloc2 &&
+        PyCFunction_Check(alloc2) &&
+        (void (*)(void))((PyCFunctionObject *)alloc2)->m_ml->ml_meth == allocate)
+        ((PyCFunctionObject *)alloc2)->m_ml->ml_meth = am->ml_meth;
 
     real_lock_new = lock_type->tp_new;
     lock_type->tp_new = wrap_lock_new;

@@ -5,42 +5,27 @@
 #include <string.h>
 
 #include "sync_internal.h"
+#include "sync_wrap.h"
 
-typedef PyObject *(*fastkw)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
-static fastkw real_put, real_put_nowait;
-static PyCMethod real_get, real_get_nowait;
 static destructor real_dealloc;
 static newfunc real_new;
 
-static PyObject *wrap_put(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kw)
+static void before_put(PyObject *self)
 {
     ngr_sync_emit_id(NGR_SYNC_SEND, ngr_sync_ids_get(self), 0);
-    return real_put(self, args, n, kw);
 }
 
-static PyObject *wrap_put_nowait(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kw)
+static void after_get(PyObject *self, PyObject *r, PyObject *arg0)
 {
-    ngr_sync_emit_id(NGR_SYNC_SEND, ngr_sync_ids_get(self), 0);
-    return real_put_nowait(self, args, n, kw);
-}
-
-static PyObject *wrap_get(PyObject *self, PyTypeObject *cls, PyObject *const *args, size_t n,
-                          PyObject *kw)
-{
-    PyObject *r = real_get(self, cls, args, n, kw);
+    (void)arg0;
     if (r)
         ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(self), 0);
-    return r;
 }
 
-static PyObject *wrap_get_nowait(PyObject *self, PyTypeObject *cls, PyObject *const *args,
-                                 size_t n, PyObject *kw)
-{
-    PyObject *r = real_get_nowait(self, cls, args, n, kw);
-    if (r)
-        ngr_sync_emit_id(NGR_SYNC_RECV, ngr_sync_ids_get(self), 0);
-    return r;
-}
+NGR_CWRAP_DEFINE(w_put, "SimpleQueue.put", before_put, NULL);
+NGR_CWRAP_DEFINE(w_put_nowait, "SimpleQueue.put_nowait", before_put, NULL);
+NGR_CWRAP_DEFINE(w_get, "SimpleQueue.get", NULL, after_get);
+NGR_CWRAP_DEFINE(w_get_nowait, "SimpleQueue.get_nowait", NULL, after_get);
 
 static PyObject *wrap_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
@@ -55,8 +40,6 @@ static void wrap_dealloc(PyObject *self)
     ngr_sync_emit_id(NGR_SYNC_FREE, ngr_sync_ids_drop(self), 0);
     real_dealloc(self);
 }
-
-#define FN(f) ((PyCFunction)(void (*)(void))(f))
 
 int ngr_sync_patch_simplequeue(PyObject *queue_module)
 {
@@ -75,10 +58,10 @@ int ngr_sync_patch_simplequeue(PyObject *queue_module)
                 !strcmp(m->ml_name, "get") || !strcmp(m->ml_name, "get_nowait");
     if (have != 4)
         return -1;
-    real_put = (fastkw)(void (*)(void))ngr_sync_patch_table(tab, "put", FN(wrap_put));
-    real_put_nowait = (fastkw)(void (*)(void))ngr_sync_patch_table(tab, "put_nowait", FN(wrap_put_nowait));
-    real_get = (PyCMethod)(void (*)(void))ngr_sync_patch_table(tab, "get", FN(wrap_get));
-    real_get_nowait = (PyCMethod)(void (*)(void))ngr_sync_patch_table(tab, "get_nowait", FN(wrap_get_nowait));
+    ngr_cwrap_patch(tab, "put", &w_put, &w_put_fns);
+    ngr_cwrap_patch(tab, "put_nowait", &w_put_nowait, &w_put_nowait_fns);
+    ngr_cwrap_patch(tab, "get", &w_get, &w_get_fns);
+    ngr_cwrap_patch(tab, "get_nowait", &w_get_nowait, &w_get_nowait_fns);
     real_new = tp->tp_new;
     tp->tp_new = wrap_new;
     real_dealloc = tp->tp_dealloc;

@@ -98,12 +98,8 @@ NGR_SYNC_HIDDEN void ngr_sync_module_loaded(const char *name, PyObject *module);
 /* Per-class kind lookup for name hints: the sync kind of obj's class, 0 if none. */
 NGR_SYNC_HIDDEN unsigned ngr_sync_py_kind(PyObject *obj);
 
-/* ---- C method tables (sync.c) -------------------------------------------------------------- */
+/* ---- C method tables (sync_wrap.h; patched in sync.c, sync_cqueue.c, threads.c) -------------------------------------------------------------- */
 
-/* Find entry `name` in a static method table and swap its function; returns the original, NULL
- * if absent (nothing changed). */
-NGR_SYNC_HIDDEN PyCFunction ngr_sync_patch_table(PyMethodDef *table, const char *name,
-                                                 PyCFunction wrapper);
 NGR_SYNC_HIDDEN int ngr_sync_patch_simplequeue(PyObject *queue_module);
 /* _imp.acquire_lock / _imp.release_lock as the RLock "<import lock>" (sync_imp.c). */
 NGR_SYNC_HIDDEN int ngr_sync_imp_init(void);

@@ -15,8 +15,9 @@
 #include <string.h>
 
 #include "sync_internal.h"
+#include "sync_wrap.h"
 
-static PyCFunction real_handle_join, real_handle_is_done;
+static PyCFunction real_handle_is_done;
 
 /* The threading.Thread object this thread runs (borrowed: valid while the thread runs it). */
 static __thread PyObject *own_thread;
@@ -83,9 +84,9 @@ void ngr_threads_boot_end(PyObject *thread)
     PyErr_SetRaisedException(exc);
 }
 
-static PyObject *wrap_handle_join(PyObject *self, PyObject *args)
+static void after_handle_join(PyObject *self, PyObject *r, PyObject *arg0)
 {
-    PyObject *r = real_handle_join(self, args);
+    (void)arg0;
     if (r && ngr_tracing()) {
         PyObject *done = real_handle_is_done(self, NULL);
         if (done == Py_True)
@@ -94,8 +95,8 @@ static PyObject *wrap_handle_join(PyObject *self, PyObject *args)
             PyErr_Clear();
         Py_XDECREF(done);
     }
-    return r;
 }
+NGR_CWRAP_DEFINE(w_handle_join, "_ThreadHandle.join", NULL, after_handle_join);
 
 int ngr_threads_init(void)
 {
@@ -114,10 +115,9 @@ int ngr_threads_init(void)
     PyMethodDef *tab = ((PyTypeObject *)t)->tp_methods;   /* the type lives as long as _thread */
     Py_DECREF(t);
     for (PyMethodDef *m = tab; m && m->ml_name; m++)
-        if (!strcmp(m->ml_name, "is_done"))
+        if (!strcmp(m->ml_name, "is_done") && m->ml_flags == METH_NOARGS)
             real_handle_is_done = m->ml_meth;
     if (!real_handle_is_done)
         return -1;
-    real_handle_join = ngr_sync_patch_table(tab, "join", wrap_handle_join);
-    return real_handle_join ? 0 : -1;
+    return ngr_cwrap_patch(tab, "join", &w_handle_join, &w_handle_join_fns) ? 0 : -1;
 }
