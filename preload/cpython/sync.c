@@ -398,8 +398,7 @@ int ngr_sync_init(void)
         PyErr_Clear();
         return -1;
     }
-    if (ngr_sync_imp_init() < 0)
-        ngr_log(1, "sync: _imp lock functions not as expected; the import lock is not observed");
+    ngr_sync_interp_locks_init();
     if (ngr_threads_init() < 0 || ngr_sync_py_init() < 0 || ngr_gil_init() < 0) {
         ngr_log(1, "sync: partial set-up (see above)");
         PyErr_Clear();

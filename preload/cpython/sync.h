@@ -16,8 +16,11 @@
  *                 task_done->join, Future set_result/set_exception->result/exception/done;
  *                 __init__ names them "<Event created at ...>".
  *   sync_cqueue.c _queue.SimpleQueue put->get (so ThreadPoolExecutor submit->run).
- *   sync_imp.c    the import lock (_imp.acquire_lock/release_lock, a C recursive mutex that guards
- *                 importlib's _module_locks and finder caches) as the RLock "<import lock>".
+ *   sync_interp_locks.c  the interpreter's C recursive locks taken from Python: the import lock
+ *                 (_imp.acquire_lock/release_lock) and 3.14's warnings lock
+ *                 (_warnings._acquire_lock/_release_lock), as RLocks "<import lock>",
+ *                 "<warnings lock>".
+ *   sync_wrap.c   C method wrappers matched to each method's calling convention at patch time.
  *   sync_ids.c    ids that stay unique when addresses are reused (objects created while tracing).
  *   threads.c     thread names (start, self-rename), end of thread -> every join that saw it.
  *   gil.c         an extension module turning the GIL back on (free-threaded 3.13).

@@ -101,8 +101,9 @@ NGR_SYNC_HIDDEN unsigned ngr_sync_py_kind(PyObject *obj);
 /* ---- C method tables (sync_wrap.h; patched in sync.c, sync_cqueue.c, threads.c) -------------------------------------------------------------- */
 
 NGR_SYNC_HIDDEN int ngr_sync_patch_simplequeue(PyObject *queue_module);
-/* _imp.acquire_lock / _imp.release_lock as the RLock "<import lock>" (sync_imp.c). */
-NGR_SYNC_HIDDEN int ngr_sync_imp_init(void);
+/* The import lock and the warnings lock as RLocks "<import lock>", "<warnings lock>"
+ * (sync_interp_locks.c). */
+NGR_SYNC_HIDDEN int ngr_sync_interp_locks_init(void);
 
 /* ---- threads.c / gil.c --------------------------------------------------------------------- */
 
