@@ -65,7 +65,7 @@ def main():
                              capture_output=True, text=True, timeout=300)
         check(rep.returncode in (0, 66), "%s: report exited %d: %s" % (label, rep.returncode,
                                                                       rep.stderr[-2000:]))
-        found = [f for f in json.loads(rep.stdout).get("findings", [])
+        found = [f for f in json.loads(rep.stdout)["races"]
                  if "warnings." in json.dumps(f)]
         check(not found, "%s: findings on warnings: %s" % (label, json.dumps(found)[:2000]))
         acquires = r.sync(obj=LOCK, kind="acquire")
