@@ -10,6 +10,7 @@
  *   ver.h       the only place that knows frame layouts and opcode numbers (ver_<XY>.c)
  *   codeinfo.c  per code object: decoded instructions, location ids, the LOAD_GLOBAL cache; kept in
  *               the code object's co_extra slot
+ *   classify.c  what an object is: code or state, container or not
  *   vars.c      variable ids: (namespace, name) → var_id, tracked objects (values of module globals
  *               and class attributes) → their names, dict keys → key_id
  *   record.c    the read filter (first read per thread, instruction and write epoch; constant
@@ -123,6 +124,23 @@ NGR_HIDDEN void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t 
  * true when the variable was written at most once so far and is not known to change; it is then
  * flagged, and its next write turns the instructions back on (ngr_monitor_restart). */
 NGR_HIDDEN bool ngr_acc_may_disable(uint32_t var);
+
+/* ---- what an object is (classify.c) ---------------------------------------------------------- */
+/* Functions, classes, modules, lazy imports, methods, classmethods, properties: code, not state
+ * (what a read of a global or an attribute can give). */
+NGR_HIDDEN bool ngr_is_code_like(PyObject *v);
+/* The same, and every other descriptor a class body defines: what a store into a module or class
+ * namespace that is a definition, not a write of state, can hold. */
+NGR_HIDDEN bool ngr_is_definition(PyObject *v);
+/* __name__, __dict__ ...: interpreter bookkeeping, not program state. */
+NGR_HIDDEN bool ngr_is_dunder(PyObject *name);
+/* Could this object ever be a traced container (dict, list, set, deque, bytearray, dict view)? */
+NGR_HIDDEN bool ngr_is_container_like(PyObject *o);
+/* A dict or a (non-frozen) set: items are told apart by key. */
+NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
+/* Could an instance of this type be traced (an instance of a class of a traced module)? */
+NGR_HIDDEN bool ngr_is_instance_trackable(PyObject *o);
+
 
 /* ---- monitor.c / watch.c ------------------------------------------------------------------- */
 /* sys.monitoring.restart_events(): every DISABLEd instruction reports once more. */

@@ -8,10 +8,18 @@
 
 bool ngr_is_code_like(PyObject *v)
 {
-    return PyFunction_Check(v) || PyType_Check(v) || PyModule_Check(v) || PyCFunction_Check(v) ||
+    /* a lazy import is a module (or what it imports) not bound yet: code, as an import is */
+    return PyFunction_Check(v) || ngr_v_is_lazy_import(v) || PyType_Check(v) || PyModule_Check(v) || PyCFunction_Check(v) ||
            PyMethod_Check(v) || Py_IS_TYPE(v, &PyClassMethodDescr_Type) ||
            Py_IS_TYPE(v, &PyStaticMethod_Type) || Py_IS_TYPE(v, &PyClassMethod_Type) ||
            Py_IS_TYPE(v, &PyProperty_Type);
+}
+
+bool ngr_is_definition(PyObject *v)
+{
+    return ngr_is_code_like(v) || Py_IS_TYPE(v, &PyMethodDescr_Type) ||
+           Py_IS_TYPE(v, &PyWrapperDescr_Type) || Py_IS_TYPE(v, &PyGetSetDescr_Type) ||
+           Py_IS_TYPE(v, &PyMemberDescr_Type);
 }
 
 bool ngr_is_dunder(PyObject *name)

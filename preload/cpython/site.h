@@ -79,16 +79,4 @@ NGR_HIDDEN bool ngr_emit_item(const struct ngr_site *s, unsigned kind, PyObject 
 /* items.c: the variable of attribute `key` when `dict` is the __dict__ of a traced object, else 0. */
 NGR_HIDDEN uint32_t ngr_dict_attr_var(PyObject *dict, PyObject *key);
 
-/* ---- what an object is (classify.c) ---------------------------------------------------------- */
-/* Functions, classes, modules, methods, descriptors: code, not state. */
-NGR_HIDDEN bool ngr_is_code_like(PyObject *v);
-/* __name__, __dict__ ...: interpreter bookkeeping, not program state. */
-NGR_HIDDEN bool ngr_is_dunder(PyObject *name);
-/* Could this object ever be a traced container (dict, list, set, deque, bytearray, dict view)? */
-NGR_HIDDEN bool ngr_is_container_like(PyObject *o);
-/* A dict or a (non-frozen) set: items are told apart by key. */
-NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
-/* Could an instance of this type be traced (an instance of a class of a traced module)? */
-NGR_HIDDEN bool ngr_is_instance_trackable(PyObject *o);
-
 #endif

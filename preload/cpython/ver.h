@@ -106,6 +106,12 @@ PyObject *ngr_v_dict_get_str(PyObject *dict, PyObject *name, int *unsafe);
 /* The same with a C string name. */
 PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name);
 
+/* A 3.15 lazy import (`lazy import x`, `lazy from m import x`): the placeholder a module global
+ * holds until its first use, when CPython replaces it by the imported object.  False before 3.15. */
+bool ngr_v_is_lazy_import(PyObject *v);
+/* Whether this version has lazy imports at all (so that callers can skip looking for them). */
+bool ngr_v_has_lazy_imports(void);
+
 /* Free-threaded builds: is `module` an extension module that declared it needs the GIL (its
  * import turns the GIL back on)?  -1 when this version cannot tell. */
 int ngr_v_module_needs_gil(PyObject *module);

@@ -45,3 +45,14 @@ int ngr_v_module_needs_gil(PyObject *module)
     return 0;
 #endif
 }
+
+bool ngr_v_is_lazy_import(PyObject *v)
+{
+    (void)v;
+    return false; /* lazy imports came with 3.15 */
+}
+
+bool ngr_v_has_lazy_imports(void)
+{
+    return false;
+}

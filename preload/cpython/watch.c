@@ -155,15 +155,16 @@ static void note_value(PyObject *dict, PyObject *key, PyObject *value, const cha
         ngr_vars_untrack((PyObject *)old);
 }
 
-/* Functions, classes, modules, builtins, methods and descriptors defined in a namespace. */
-static bool definition(PyObject *v)
+/* 3.15: the first use of a lazy import (in any thread) replaces its placeholder by the imported
+ * object: CPython's own synchronised work, not a write of the program's.  The watcher runs before
+ * the change, so the dict still holds the placeholder. */
+static bool replaces_lazy_import(PyObject *dict, PyObject *key)
 {
-    return PyFunction_Check(v) || PyType_Check(v) || PyModule_Check(v) || PyCFunction_Check(v) ||
-           PyMethod_Check(v) || Py_IS_TYPE(v, &PyStaticMethod_Type) ||
-           Py_IS_TYPE(v, &PyClassMethod_Type) || Py_IS_TYPE(v, &PyProperty_Type) ||
-           Py_IS_TYPE(v, &PyClassMethodDescr_Type) || Py_IS_TYPE(v, &PyMethodDescr_Type) ||
-           Py_IS_TYPE(v, &PyWrapperDescr_Type) || Py_IS_TYPE(v, &PyGetSetDescr_Type) ||
-           Py_IS_TYPE(v, &PyMemberDescr_Type);
+    if (!ngr_v_has_lazy_imports())
+        return false;
+    int unsafe = 0;
+    PyObject *old = ngr_v_dict_get_str(dict, key, &unsafe);
+    return old && ngr_v_is_lazy_import(old);
 }
 
 /* Values that are neither containers, objects, classes nor locks: the common case of a write. */
@@ -220,7 +221,7 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
         return; /* __file__, __doc__, __dict__ ...: interpreter bookkeeping, not program state */
     const char *ns_name = ns->name;
     unsigned ns_kind = ns->kind;
-    if (new_value && definition(new_value)) {
+    if (new_value && ngr_is_definition(new_value)) {
         /* `def f`, `class C`, `import m`: code, not state (their reads are not traced either);
          * no record, no variable — most module globals are these.  A class is still watched. */
         if (PyType_Check(new_value))
@@ -230,13 +231,15 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
             ngr_vars_untrack((PyObject *)old);
         return;
     }
-    uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind); /* 0: no room, not traced */
-    ngr_vframe *f = ngr_v_current_frame();
-    unsigned kind = ev == PyDict_EVENT_DELETED ? NGR_ACC_DELETE : NGR_ACC_WRITE;
-    if (f)
-        ngr_acc_emit(f, -1, kind, var, 0);
-    else if (var)
-        ngr_emit_access(kind, var, 0, 0, 0);
+    if (!(ev == PyDict_EVENT_MODIFIED && replaces_lazy_import(dict, key))) {
+        uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind); /* 0: no room, not traced */
+        ngr_vframe *f = ngr_v_current_frame();
+        unsigned kind = ev == PyDict_EVENT_DELETED ? NGR_ACC_DELETE : NGR_ACC_WRITE;
+        if (f)
+            ngr_acc_emit(f, -1, kind, var, 0);
+        else if (var)
+            ngr_emit_access(kind, var, 0, 0, 0);
+    }
     if (!new_value || plain_value(new_value)) {
         /* nothing to track or name: only forget what the slot held */
         uintptr_t old = ngr_vars_held_swap(dict, key, 0);
