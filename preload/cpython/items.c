@@ -3,8 +3,8 @@
  *
  * Each is one atomic operation of the container in the free-threaded build (NGR_ACC_FLAG_ATOMIC):
  * the analyzer reports the sequences built from them, not the operations.  Items of dicts and
- * sets are told apart by key (vars.c: exact str/int/bytes/None/bool and tuples of those), a
- * list's or deque's items are the container.  A traced object's __dict__ used as a dict
+ * sets, and `obj[k]` on a traced object, are told apart by key (vars.c: exact str/int/bytes/
+ * None/bool and tuples of those), a list's or deque's items are the container.  A traced object's __dict__ used as a dict
  * (vars(obj)[k], obj.__dict__.get(k)) accesses that object's attributes.
  */
 #include "site.h"
@@ -27,7 +27,11 @@ bool ngr_emit_item(const struct ngr_site *s, unsigned kind, PyObject *container,
             ngr_acc_emit(s->f, s->off, base == NGR_ACC_CONTAINS ? NGR_ACC_READ : base, av, 0);
         return av != 0;
     }
-    uint64_t k = key && ngr_is_keyed_container(container) ? ngr_vars_key(key) : 0;
+    /* Items of a dict or set, and of a traced object's own mapping protocol (a WeakValueDictionary,
+     * an OrderedDict-like class: obj[k] runs its __getitem__), are told apart by key; a list's,
+     * deque's or bytearray's are the container. */
+    uint64_t k = key && (ngr_is_keyed_container(container) || !ngr_is_container_like(container))
+                     ? ngr_vars_key(key) : 0;
     ngr_acc_emit(s->f, s->off, kind, var, k);
     return true;
 }
