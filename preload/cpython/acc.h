@@ -18,6 +18,7 @@
  *   stacks.c    Python stacks → interned stack ids (also for sync events: pystack.h); frame
  *               identities (frame_id)
  *   watch.c     dict watchers on sys.modules, module and class dicts: writes from anywhere
+ *   subinterp.c sub-interpreters are not traced: one warning note says so when one is created
  *   hooks.c     ngr_hooks_init: wires everything up; an atexit callback stops recording
  *
  * Reach: module globals; class attributes; dict/list/set/deque/bytearray values of those (items,
@@ -141,6 +142,10 @@ NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
 /* Could an instance of this type be traced (an instance of a class of a traced module)? */
 NGR_HIDDEN bool ngr_is_instance_trackable(PyObject *o);
 
+
+/* ---- subinterp.c: a warning note when a sub-interpreter (untraced) is created ------------- */
+/* Wrap _interpreters.create (called when that module has been imported). */
+NGR_HIDDEN void ngr_subinterp_patch(PyObject *interpreters_module);
 
 /* ---- monitor.c / watch.c ------------------------------------------------------------------- */
 /* sys.monitoring.restart_events(): every DISABLEd instruction reports once more. */

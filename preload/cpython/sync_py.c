@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "sync_internal.h"
+#include "acc.h"
 
 /* ---- the wrapper type ---------------------------------------------------------------------- */
 
@@ -384,6 +385,7 @@ static const struct {
     {"queue", "PriorityQueue", patch_queue},
     {"_queue", "SimpleQueue", patch_c_queue},
     {"concurrent.futures._base", "Future", patch_futures},
+    {"_interpreters", "InterpreterError", ngr_subinterp_patch},
 };
 #define N_PATCHES (sizeof patches / sizeof *patches)
 static _Atomic int patched[N_PATCHES];
