@@ -207,14 +207,16 @@ static int audit_hook(const char *event, PyObj *args, void *data)
 {
     (void)args;
     (void)data;
-    /* Audit hooks cannot be removed: once active, return at once. */
-    if (NGR_LIKELY(activated))
+    /* Audit hooks cannot be removed: return at once for every event but two. */
+    if (NGR_LIKELY(event[0] != 'c') || strncmp(event, "cpython.", 8) != 0)
         return 0;
-    if (strncmp(event, "cpython.run_", 12) != 0)
-        return 0;
-    activated = 1;
     int saved = errno;
-    activate();
+    if (strcmp(event + 8, "_PySys_ClearAuditHooks") == 0)
+        ngr_audit_hooks_clearing(); /* finalisation: our hook's entry is freed next */
+    else if (!activated && strncmp(event + 8, "run_", 4) == 0) {
+        activated = 1;
+        activate();
+    }
     errno = saved;
     return 0;
 }
@@ -222,12 +224,10 @@ static int audit_hook(const char *event, PyObj *args, void *data)
 __attribute__((constructor)) static void ngr_constructor(void)
 {
     ngr_real_resolve();
-    int (*add_hook)(int (*)(const char *, PyObj *, void *), void *) =
-        (int (*)(int (*)(const char *, PyObj *, void *), void *))dlsym(RTLD_DEFAULT,
-                                                                       "PySys_AddAuditHook");
+    ngr_audit_add_fn add_hook = (ngr_audit_add_fn)dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
     if (!add_hook)
         return; /* not Python: stay inert */
-    add_hook(audit_hook, NULL);
+    ngr_audit_hook_add(add_hook, audit_hook);
 }
 
 __attribute__((destructor)) static void ngr_destructor(void)

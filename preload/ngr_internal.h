@@ -9,6 +9,7 @@
  *   caller.c   which native callers' pthread calls are recorded
  *   signals.c  crash signals: note, then hand over to the previous handler
  *   activate.c constructor, audit hook, interpreter identification, hooks library, exit
+ *   audit_entry.c  the audit hook's entry is freed by the allocator that made it
  *   hook_*.c   the only files defining libc/pthread symbols: thin PRE/real/POST wrappers
  */
 #ifndef NGR_INTERNAL_H
@@ -237,6 +238,17 @@ void ngr_callers_record_all(bool all);
 void ngr_nstack_init(void);
 /* Native stack id of the caller (0 = none or disabled).  Slow; sync events only. */
 uint32_t ngr_native_stack_id(void);
+
+/* ---- the audit hook's entry (audit_entry.c) ------------------------------------------------ */
+
+typedef int (*ngr_audit_hook_fn)(const char *event, void *args, void *data);
+typedef int (*ngr_audit_add_fn)(ngr_audit_hook_fn hook, void *data); /* PySys_AddAuditHook */
+/* Registers hook through add_hook (before Py_Initialize), learning which raw allocator made
+ * CPython's entry for it.  Returns add_hook's result. */
+int ngr_audit_hook_add(ngr_audit_add_fn add_hook, ngr_audit_hook_fn hook);
+/* The audit event "cpython._PySys_ClearAuditHooks": the entries are freed next, with the current
+ * raw allocator; make sure ours goes to the allocator that made it. */
+void ngr_audit_hooks_clearing(void);
 
 /* ---- signals (signals.c) ------------------------------------------------------------------- */
 
