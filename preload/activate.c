@@ -126,6 +126,16 @@ static bool self_dir(char *out, size_t cap)
     return true;
 }
 
+/* The hooks for this interpreter are missing or broken: the trace still says that this Python
+ * process ran, and why it is untraced (PROCESS with NO_HOOKS, a warning NOTE repeating the stderr
+ * line), then records nothing more: `nogilrace run` must not mistake it for a clean run. */
+static void run_untraced(unsigned flags, uint32_t version, const char *why)
+{
+    ngr_define_process(flags | NGR_PROC_NO_HOOKS, version, cmdline_string());
+    ngr_note(NGR_NOTE_WARNING, why);
+    ngr_stop();
+}
+
 static void activate(void)
 {
     ngr_options_load();
@@ -140,6 +150,8 @@ static void activate(void)
              abiflags ? abiflags : "");
     const char *exe = sys_str("executable");
 
+    /* Why the CPython hooks are not there, when they are not: one line for stderr and the trace. */
+    char why[PATH_MAX + 512] = "";
     ngr_hooks_init_fn init = NULL;
     char hooks_path[PATH_MAX + 64];
     if (ngr_hooks_wanted()) {
@@ -148,18 +160,22 @@ static void activate(void)
             snprintf(dir, sizeof dir, ".");
         snprintf(hooks_path, sizeof hooks_path, "%s/nogilrace-%s.so", dir, tag);
         if (access(hooks_path, R_OK) != 0) {
-            ngr_log(0, "no hooks library for this Python (%s): %s is missing; build it with "
-                       "`make PYTHON=%s`; running untraced", tag, hooks_path, exe ? exe : "python");
-            return;
+            snprintf(why, sizeof why, "no hooks library for this Python (%s): %s is missing; "
+                     "build it with `make PYTHON=%s`; running untraced", tag, hooks_path,
+                     exe ? exe : "python");
+        } else {
+            hooks_handle = dlopen(hooks_path, RTLD_NOW | RTLD_LOCAL);
+            if (hooks_handle)
+                init = (ngr_hooks_init_fn)dlsym(hooks_handle, NGR_HOOKS_INIT_SYMBOL);
+            if (!init) {
+                const char *e = dlerror();
+                snprintf(why, sizeof why, "cannot load the hooks library for this Python (%s): "
+                         "%s; rebuild it with `make PYTHON=%s`; running untraced", tag,
+                         e ? e : hooks_path, exe ? exe : "python");
+            }
         }
-        hooks_handle = dlopen(hooks_path, RTLD_NOW | RTLD_LOCAL);
-        if (hooks_handle)
-            init = (ngr_hooks_init_fn)dlsym(hooks_handle, NGR_HOOKS_INIT_SYMBOL);
-        if (!init) {
-            ngr_log(0, "cannot load hooks library %s (%s); rebuild it with `make PYTHON=%s`; "
-                       "running untraced", hooks_path, dlerror(), exe ? exe : "python");
-            return;
-        }
+        if (why[0])
+            ngr_log(0, "%s", why);
     }
 
     /* The trace directory, absolute: the program may chdir, and fork children write there too. */
@@ -179,13 +195,17 @@ static void activate(void)
     }
     ngr_log(1, "tracing to %s (%s)", ngr_g.path, tag);
 
-    /* The activating thread (normally the main thread) is thread 1. */
-    ngr_thread_begin(ngr_new_thread_num(), 0);
     unsigned flags = (gil_enabled() ? NGR_PROC_GIL_ENABLED : 0) |
                      (abiflags && strchr(abiflags, 't') ? NGR_PROC_FREE_THREADED : 0);
     const char *version = sys_str("version");
     uint32_t vs = version ? ngr_intern_string(version, strlen(version)) : 0;
-    ngr_define_process(flags, vs, cmdline_string());
+    if (why[0]) {
+        run_untraced(flags, vs, why);
+        return;
+    }
+
+    /* The activating thread (normally the main thread) is thread 1. */
+    ngr_thread_begin(ngr_new_thread_num(), 0);
     ngr_callers_setup((const void *)py.PySys_GetObject);
     const char *all = getenv("NOGILRACE_PTHREAD_ALL");
     ngr_callers_record_all(all && strcmp(all, "1") == 0);
@@ -196,11 +216,15 @@ static void activate(void)
         ngr_callers_exclude_object_of((const void *)init);
         int rc = init();
         if (rc != 0) {
-            ngr_log(0, "hooks library %s failed to initialise (%d); running untraced",
-                    hooks_path, rc);
-            ngr_trace_discard();
+            /* Whatever it installed stays inert: nothing is recorded from now on. */
+            snprintf(why, sizeof why, "the hooks library for this Python (%s), %s, failed to "
+                     "initialise (%d); running untraced", tag, hooks_path, rc);
+            ngr_log(0, "%s", why);
+            run_untraced(flags, vs, why);
+            return;
         }
     }
+    ngr_define_process(flags, vs, cmdline_string());
 }
 
 static int audit_hook(const char *event, PyObj *args, void *data)
