@@ -81,6 +81,10 @@ struct ngr_trace {
 };
 extern struct ngr_trace ngr_g;
 
+/* The trace descriptor is moved to this number or above, out of the way of the program's own
+ * descriptors (some code expects the low ones free). */
+#define NGR_TRACE_FD_MIN 700
+
 /* Options of the writer: none are needed by callers except the directory. */
 struct ngr_trace_params {
     const char *dir;

@@ -69,51 +69,107 @@ static bool streams_map(void)
     return true;
 }
 
-int ngr_trace_open(const struct ngr_trace_params *p)
+/* ---- creating the file ---------------------------------------------------------------------- *
+ *
+ * A trace never shows under its final name without its complete header: the file is made
+ * without a name (O_TMPFILE), or under a temporary name .nogilrace-<pid>-<id>.tmp in the same
+ * directory where O_TMPFILE is missing, its header written, and only then given its final name
+ * with an operation that never replaces an existing name (linkat, renameat2 RENAME_NOREPLACE, or
+ * link + unlink of the temporary).  A process killed before that leaves no trace, or, in the
+ * fallback, a temporary whose name readers do not take for a trace.  Names are never followed:
+ * O_EXCL|O_NOFOLLOW for the temporary, and linking or renaming onto a name that exists (a file, a
+ * symlink, dangling or not) fails with EEXIST. */
+
+/* How the file was made: without a name, or under the temporary name. */
+enum create_way { CREATE_UNNAMED, CREATE_NAMED };
+
+static int create_file(int dirfd, const char *tmp, enum create_way way)
 {
-    if (!streams_map())
-        return ENOMEM;
-    uint64_t id = p->trace_id ? p->trace_id : ngr_random_id();
-    pid_t pid = getpid();
-    char hex[17];
-    hex16(hex, id);
-    int n = snprintf(ngr_g.path, sizeof ngr_g.path, "%s/nogilrace-%d-%s%s", p->dir, (int)pid, hex,
-                     NGR_TRACE_SUFFIX);
-    if (n < 0 || (size_t)n >= sizeof ngr_g.path)
-        return ENAMETOOLONG;
-    if (p->dir != ngr_g.dir)
-        snprintf(ngr_g.dir, sizeof ngr_g.dir, "%s", p->dir);
-    /* O_EXCL also refuses an existing symlink, dangling or not: nothing is ever overwritten. */
-    int fd = open(ngr_g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno;
-    /* Out of the way of the program's own descriptors (some code expects the low ones free). */
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 700);
+    if (way == CREATE_UNNAMED)
+        return openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* Gives the file its final name.  0, or an errno value (EEXIST: the name is taken). */
+static int publish(int dirfd, int fd, const char *tmp, const char *name, enum create_way way)
+{
+    if (way == CREATE_UNNAMED) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno == EEXIST)
+            return EEXIST;
+        /* No /proc: linking a descriptor needs CAP_DAC_READ_SEARCH. */
+        return linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0 ? 0 : errno;
+    }
+    if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP) {
+        /* A filesystem without RENAME_NOREPLACE: a second name, then the temporary one goes. */
+        err = linkat(dirfd, tmp, dirfd, name, 0) == 0 ? 0 : errno;
+    }
+    unlinkat(dirfd, tmp, 0);
+    return err;
+}
+
+/* Makes the file (way), reserves and maps its header.  The header pointer, or MAP_FAILED with
+ * *err set (nothing is left behind then). */
+static struct ngr_file_header *create_mapped(int dirfd, const char *tmp, enum create_way way,
+                                             int *fd_out, int *err)
+{
+    int fd = create_file(dirfd, tmp, way);
+    if (fd < 0) {
+        *err = errno;
+        return MAP_FAILED;
+    }
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, NGR_TRACE_FD_MIN);
     if (high >= 0) {
         close(fd);
         fd = high;
     }
-    ngr_g.header_size = NGR_HEADER_SIZE;
-    ngr_g.chunk_size = NGR_CHUNK_SIZE_DEFAULT;
-    int err = 0;
+    *err = 0;
     if (fallocate(fd, 0, 0, ngr_g.header_size) != 0) {
-        err = errno;
-        if (err == EOPNOTSUPP && ftruncate(fd, ngr_g.header_size) == 0)
-            err = 0;
+        *err = errno;
+        if (*err == EOPNOTSUPP && ftruncate(fd, ngr_g.header_size) == 0)
+            *err = 0;
     }
     void *h = MAP_FAILED;
-    if (!err) {
+    if (!*err) {
         h = mmap(NULL, ngr_g.header_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (h == MAP_FAILED)
-            err = errno;
+            *err = errno;
     }
-    if (err) {
+    if (*err) {
         close(fd);
-        unlink(ngr_g.path);
-        return err;
+        if (way == CREATE_NAMED)
+            unlinkat(dirfd, tmp, 0);
+        return MAP_FAILED;
     }
     madvise(h, ngr_g.header_size, MADV_DONTFORK);
-    struct ngr_file_header *hdr = h;
+    *fd_out = fd;
+    return h;
+}
+
+/* Our descriptor of a file made without a name (or linked, then unlinked from its temporary
+ * name) shows as "#inode (deleted)" in /proc/PID/fd and lsof: swap in one opened by the final
+ * name, under the same number, when that name still is our file. */
+static void by_name(int dirfd, int fd, const char *name)
+{
+    int named = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (named < 0)
+        return;
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && fstat(named, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        dup3(named, fd, O_CLOEXEC);
+    close(named);
+}
+
+static void header_fill(struct ngr_file_header *hdr, const struct ngr_trace_params *p, uint64_t id,
+                        pid_t pid)
+{
     hdr->major = NGR_TRACE_MAJOR;
     hdr->minor = NGR_TRACE_MINOR;
     hdr->header_size = ngr_g.header_size;
@@ -131,6 +187,56 @@ int ngr_trace_open(const struct ngr_trace_params *p)
     /* The magic last: a reader seeing it sees the rest of the header. */
     atomic_thread_fence(memory_order_release);
     memcpy(hdr->magic, NGR_TRACE_MAGIC, 8);
+}
+
+int ngr_trace_open(const struct ngr_trace_params *p)
+{
+    if (!streams_map())
+        return ENOMEM;
+    uint64_t id = p->trace_id ? p->trace_id : ngr_random_id();
+    pid_t pid = getpid();
+    char hex[17];
+    hex16(hex, id);
+    int n = snprintf(ngr_g.path, sizeof ngr_g.path, "%s/nogilrace-%d-%s%s", p->dir, (int)pid, hex,
+                     NGR_TRACE_SUFFIX);
+    if (n < 0 || (size_t)n >= sizeof ngr_g.path)
+        return ENAMETOOLONG;
+    const char *name = strrchr(ngr_g.path, '/') + 1;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, ".nogilrace-%d-%s.tmp", (int)pid, hex);
+    if (p->dir != ngr_g.dir)
+        snprintf(ngr_g.dir, sizeof ngr_g.dir, "%s", p->dir);
+    ngr_g.header_size = NGR_HEADER_SIZE;
+    ngr_g.chunk_size = NGR_CHUNK_SIZE_DEFAULT;
+
+    /* One descriptor for the directory: the file is made and named in the same one. */
+    int dirfd = open(p->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return errno;
+    int fd = -1, err = 0;
+    struct ngr_file_header *hdr = MAP_FAILED;
+    /* Without a name first; the temporary name where that cannot be made or linked (no O_TMPFILE
+     * in this filesystem, EISDIR from old kernels; no /proc and no capability to link). */
+    for (int way = CREATE_UNNAMED; way <= CREATE_NAMED; way++) {
+        hdr = create_mapped(dirfd, tmp, (enum create_way)way, &fd, &err);
+        if (hdr == MAP_FAILED)
+            continue;
+        header_fill(hdr, p, id, pid);
+        /* Every store above is in the page cache, which is what a reader of the name reads. */
+        err = publish(dirfd, fd, tmp, name, (enum create_way)way);
+        if (!err)
+            break;
+        munmap(hdr, ngr_g.header_size);
+        close(fd);
+        hdr = MAP_FAILED;
+        if (err == EEXIST)
+            break; /* never replaced */
+    }
+    if (hdr != MAP_FAILED)
+        by_name(dirfd, fd, name);
+    close(dirfd);
+    if (hdr == MAP_FAILED)
+        return err;
 
     struct stat st;
     if (fstat(fd, &st) == 0) {
