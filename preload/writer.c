@@ -30,6 +30,10 @@ struct ngr_trace ngr_g = {.fd = -1};
 static uint32_t meta_chunks[NGR_MAX_META_CHUNKS];
 static _Atomic uint32_t n_meta_chunks;
 
+/* Why tracing stopped, waiting for the metadata lock's holder to write it (ngr_meta_unlock). */
+static char stop_note[NGR_NOTE_FINAL_MAX + 1];
+static _Atomic int stop_note_state; /* 0 none, 1 to be written, 2 written (or no room) */
+
 /* ---- ids ------------------------------------------------------------------------------------ */
 
 uint64_t ngr_random_id(void)
@@ -253,6 +257,7 @@ int ngr_trace_open(const struct ngr_trace_params *p)
     if (atomic_load(&ngr_g.next_thread) == 0)
         atomic_store(&ngr_g.next_thread, 1);
     ngr_g.streams[0].num = 0;
+    atomic_store(&stop_note_state, 0);
     atomic_store(&ngr_g.stopped, false);
     atomic_store(&ngr_g.state, NGR_ACTIVE);
     return 0;
@@ -261,9 +266,10 @@ int ngr_trace_open(const struct ngr_trace_params *p)
 /* Forget the file without writing to it (fork child: the mappings are not inherited). */
 static void forget_file(void)
 {
-    if (ngr_g.fd >= 0)
-        close(ngr_g.fd);
-    ngr_g.fd = -1;
+    int fd = ngr_g.fd;
+    ngr_g.fd = -1; /* first: our own close() hook must not take it for the program's */
+    if (fd >= 0)
+        close(fd);
     ngr_g.hdr = NULL;
 }
 
@@ -293,6 +299,25 @@ void ngr_trace_disable(int err, const char *what)
             strerror(err));
     if (ngr_g.hdr)
         __atomic_or_fetch(&ngr_g.hdr->flags, NGR_HDR_DISABLED, __ATOMIC_RELEASE);
+    snprintf(stop_note, sizeof stop_note, "%s: %s; tracing stopped here, the program continued",
+             what, strerror(err));
+    atomic_store(&stop_note_state, 1);
+    /* Written by whoever holds the metadata lock when releasing it: us now, or (this thread or
+     * another is in the middle of a metadata record) that holder. */
+    if (ngr_meta_trylock())
+        ngr_meta_unlock();
+}
+
+bool ngr_trace_note_stop_pending(void)
+{
+    return atomic_load_explicit(&stop_note_state, memory_order_relaxed) == 1;
+}
+
+void ngr_trace_note_stop_locked(void)
+{
+    int one = 1;
+    if (atomic_compare_exchange_strong(&stop_note_state, &one, 2))
+        ngr_meta_note_final_locked(NGR_NOTE_WARNING, stop_note);
 }
 
 /* ---- chunks --------------------------------------------------------------------------------- */
@@ -331,9 +356,11 @@ static void chunk_drop(struct ngr_stream *s)
     uintptr_t used = ((uintptr_t)((unsigned char *)s->pos - s->base) + 4095) & ~(uintptr_t)4095;
     if (used < ngr_g.chunk_size) {
         off_t off = chunk_offset_of(s);
+        ngr_fd_enter();
         if (off >= 0 && fd_is_ours())
             fallocate(ngr_g.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off + (off_t)used,
                       (off_t)(ngr_g.chunk_size - used));
+        ngr_fd_leave();
     }
     munmap(s->base, ngr_g.chunk_size);
     s->base = NULL;
@@ -350,7 +377,9 @@ static bool chunk_take(struct ngr_stream *s)
 {
     int old;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    ngr_fd_enter();
     bool ok = chunk_take_uncancellable(s);
+    ngr_fd_leave();
     pthread_setcancelstate(old, NULL);
     return ok;
 }
@@ -358,7 +387,7 @@ static bool chunk_take(struct ngr_stream *s)
 static bool chunk_take_uncancellable(struct ngr_stream *s)
 {
     if (!fd_is_ours()) {
-        ngr_trace_disable(EBADF, "the program closed the trace file");
+        ngr_trace_disable(EBADF, "the program closed or replaced the trace file's descriptor");
         return false;
     }
     uint64_t idx = atomic_fetch_add(&ngr_g.next_chunk, 1);
@@ -406,6 +435,7 @@ static bool chunk_take_uncancellable(struct ngr_stream *s)
     s->pos = (uint64_t *)((unsigned char *)p + NGR_CHUNK_HEADER_SIZE);
     s->end = (uint64_t *)((unsigned char *)p + ngr_g.chunk_size);
     if (s->num == 0) {
+        s->end -= NGR_META_RESERVE_WORDS; /* kept for the last words: ngr_stream_write_final */
         uint32_t k = atomic_fetch_add(&n_meta_chunks, 1);
         if (k < NGR_MAX_META_CHUNKS)
             meta_chunks[k] = (uint32_t)idx;
@@ -414,6 +444,17 @@ static bool chunk_take_uncancellable(struct ngr_stream *s)
 }
 
 /* ---- records -------------------------------------------------------------------------------- */
+
+/* Later words first, word 0 last with release order: a reader sees a record whole or not at all. */
+static void put_words(struct ngr_stream *s, const uint64_t *w, unsigned n)
+{
+    uint64_t *p = s->pos;
+    for (unsigned i = n - 1; i >= 1; i--)
+        p[i] = w[i];
+    __atomic_store_n(&p[0], w[0], __ATOMIC_RELEASE);
+    s->pos = p + n;
+    s->events++;
+}
 
 bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint64_t seq)
 {
@@ -432,12 +473,7 @@ bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint6
         if (!chunk_take(s))
             goto out;
     }
-    uint64_t *p = s->pos;
-    for (unsigned i = n - 1; i >= 1; i--)
-        p[i] = w[i];
-    __atomic_store_n(&p[0], w[0], __ATOMIC_RELEASE);
-    s->pos = p + n;
-    s->events++;
+    put_words(s, w, n);
     if (seq) {
         struct ngr_chunk_header *ch = (struct ngr_chunk_header *)s->base;
         if (!ch->first_seq)
@@ -445,6 +481,19 @@ bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint6
     }
     ok = true;
 out:
+    atomic_store_explicit(&s->lock, 0, memory_order_release);
+    return ok;
+}
+
+bool ngr_stream_write_final(struct ngr_stream *s, const uint64_t *w, unsigned n)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong_explicit(&s->lock, &expect, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false;
+    bool ok = s->base && s->pos + n <= (uint64_t *)(s->base + ngr_g.chunk_size);
+    if (ok)
+        put_words(s, w, n);
     atomic_store_explicit(&s->lock, 0, memory_order_release);
     return ok;
 }
@@ -576,12 +625,20 @@ static void finish_locked(uint32_t extra_flags, int prev_state)
     }
     struct ngr_stream *m = &ngr_g.streams[0];
     uint64_t last = atomic_load(&ngr_g.seq) - 1;
+    /* The note of a stop not written yet goes before END (the last record of the stream). */
+    ngr_trace_note_stop_locked();
     uint64_t w[3] = {ngr_word0(NGR_OP_END, 3, 0, 0), events + m->events + 1, last};
-    /* After a disk-full stop, END only goes where there is room already (no new chunk). */
-    atomic_store(&ngr_g.state, NGR_ACTIVE);
-    if (prev_state == NGR_ACTIVE || (m->base && m->pos + 3 <= m->end))
-        ngr_meta_write_locked(w, 3);
+    bool ended = false;
+    if (prev_state == NGR_ACTIVE)
+        ended = ngr_meta_write_locked(w, 3);
     atomic_store(&ngr_g.state, NGR_FINISHED);
+    if (!ended) {
+        /* After a stop (disk full, descriptor gone), or one found just now: into the room kept
+         * at the end of the metadata chunk, no new chunk. */
+        ngr_trace_note_stop_locked();
+        w[1] = events + m->events + 1;
+        ngr_stream_write_final(m, w, 3);
+    }
     if (m->base)
         chunk_seal(m); /* stays mapped: a failed exec takes the END back */
     ngr_g.hdr->chunk_count = atomic_load(&ngr_g.next_chunk);
@@ -656,12 +713,15 @@ void ngr_fork_prepare(void)
     fork_thread = ngr_t.num;
     /* Hold the metadata lock across fork: the child copies a consistent metadata stream. */
     ngr_meta_lock();
+    /* ... and the descriptor where it is: the child reads the parent's file through it. */
+    ngr_fd_enter();
     struct ngr_stream *m = &ngr_g.streams[0];
     fork_meta_bytes = m->base ? (uint64_t)((unsigned char *)m->pos - m->base) : 0;
 }
 
 void ngr_fork_parent(pid_t child)
 {
+    ngr_fd_leave();
     ngr_meta_unlock();
     if (child > 0)
         ngr_emit_thread(NGR_THR_FORK, 0, fork_child_id, 0);
@@ -692,6 +752,7 @@ static void copy_meta_chunk(int old_fd, uint64_t old_header, uint64_t old_chunk,
 
 void ngr_fork_child(void)
 {
+    ngr_fd_fork_child();
     int old_fd = ngr_g.fd;
     uint32_t old_header = ngr_g.header_size, old_chunk = ngr_g.chunk_size;
     uint32_t n_meta = atomic_load(&n_meta_chunks);
@@ -739,6 +800,7 @@ void ngr_fork_child(void)
         close(old_fd);
         if (buf != MAP_FAILED)
             munmap(buf, old_chunk + list_bytes);
+        ngr_fd_leave();
         ngr_meta_unlock();
         return;
     }
@@ -749,6 +811,7 @@ void ngr_fork_child(void)
         munmap(buf, old_chunk + list_bytes);
     }
     close(old_fd);
+    ngr_fd_leave();
     ngr_meta_unlock();
     ngr_log(1, "forked child traces to %s", ngr_g.path);
     if (fork_thread && fork_thread < NGR_MAX_THREADS) {
