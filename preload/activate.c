@@ -29,6 +29,9 @@ static struct {
     void (*PyErr_Clear)(void);
     ssize_t (*PyList_Size)(PyObj *);
     PyObj *(*PyList_GetItem)(PyObj *, ssize_t);
+    PyObj *(*PyUnicode_AsEncodedString)(PyObj *, const char *, const char *);
+    char *(*PyBytes_AsString)(PyObj *);
+    ssize_t (*PyBytes_Size)(PyObj *);
 } py;
 
 static int activated; /* the audit hook has seen its first cpython.run_* event */
@@ -61,6 +64,23 @@ static bool gil_enabled(void)
     return t != 0;
 }
 
+/* An argument that UTF-8 cannot encode (bytes that are not UTF-8, kept as surrogates): its bytes
+ * again, escaped like file names in the hooks library (ngr_utf8_escape).  "?" when impossible. */
+static size_t arg_escaped(PyObj *item, char *out, size_t cap)
+{
+    PyObj *b = py.PyUnicode_AsEncodedString && item
+                   ? py.PyUnicode_AsEncodedString(item, "utf-8", "surrogateescape") : NULL;
+    char *bytes = b && py.PyBytes_AsString ? py.PyBytes_AsString(b) : NULL;
+    ssize_t n = bytes && py.PyBytes_Size ? py.PyBytes_Size(b) : -1;
+    size_t k = n >= 0 ? ngr_utf8_escape(bytes, (size_t)n, out, cap) : 0;
+    if (b)
+        py.Py_DecRef(b);
+    py.PyErr_Clear();
+    if (n < 0)
+        k = (size_t)snprintf(out, cap, "?");
+    return k;
+}
+
 /* sys.orig_argv joined with spaces (the command as the user typed it). */
 static uint32_t cmdline_string(void)
 {
@@ -75,9 +95,11 @@ static uint32_t cmdline_string(void)
     for (ssize_t i = 0; i < len; i++) {
         PyObj *item = py.PyList_GetItem(argv, i);
         const char *s = item ? py.PyUnicode_AsUTF8(item) : NULL;
+        char escaped[1024];
         if (!s) {
             py.PyErr_Clear();
-            s = "?";
+            arg_escaped(item, escaped, sizeof escaped);
+            s = escaped;
         }
         size_t l = strlen(s);
         if (n + l + 2 > sizeof buf)
@@ -104,6 +126,9 @@ static bool resolve_python(void)
     PY_SYM(PyErr_Clear);
     PY_SYM(PyList_Size);
     PY_SYM(PyList_GetItem);
+    PY_SYM(PyUnicode_AsEncodedString);
+    PY_SYM(PyBytes_AsString);
+    PY_SYM(PyBytes_Size);
 #undef PY_SYM
     return py.Py_Version && py.PySys_GetObject && py.PyUnicode_AsUTF8 && py.PyObject_IsTrue &&
            py.Py_DecRef && py.PyErr_Clear && py.PyList_Size && py.PyList_GetItem;
