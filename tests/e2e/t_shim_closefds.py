@@ -45,18 +45,12 @@ def state(fd):
 mine = os.open("mine", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
 other = os.open("other", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
 os.write(other, b"other file\n")
+def race():
+    import race_counter  # tests/corpus/helpers: threads racing on race_counter.counter
+    print("counter", race_counter.main() > 0, flush=True)
 '''
 
-RACE = r'''
-counter = 0
-def work():
-    global counter
-    for _ in range(200):
-        counter += 1
-ts = [threading.Thread(target=work) for _ in range(4)]
-[t.start() for t in ts]; [t.join() for t in ts]
-print("counter", counter > 0)
-'''
+RACE = "race()\n"
 
 ACTIONS = {
     "closerange": 'os.closerange(3, 4096); print("mine", state(mine))',
@@ -78,13 +72,7 @@ pid = os.fork()
 if pid == 0:
     os.closerange(3, 4096)
     print("child mine", state(mine), flush=True)
-    counter = 0
-    def work():
-        global counter
-        for _ in range(200):
-            counter += 1
-    ts = [threading.Thread(target=work) for _ in range(4)]
-    [t.start() for t in ts]; [t.join() for t in ts]
+    race()
     os._exit(0)
 os.waitpid(pid, 0)''',
     "dup2": r'''
@@ -105,8 +93,12 @@ print("closed number", state(fd))''',
 }
 
 
+HELPERS = os.path.join(os.environ["NGR_ROOT"], "tests", "corpus", "helpers")
+
+
 def run(py, src, d, traced):
     env = env_for(d) if traced else {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env["PYTHONPATH"] = HELPERS
     return subprocess.run([py, "-c", src], cwd=d, env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -135,7 +127,7 @@ for label, py in PYS:
             check(not [n for n in t.notes() if "tracing stopped" in n], "%s notes %s" % (what, t.notes()))
         rep = subprocess.run([os.environ["NGR_ANALYZER"], "report", d], capture_output=True, text=True,
                              timeout=120)
-        check(rep.returncode == 66 and "__main__.counter" in rep.stdout,
+        check(rep.returncode == 66 and "race_counter.counter" in rep.stdout,
               "%s the race after the action is not reported (%d): %s %s" % (what, rep.returncode,
                                                                          rep.stdout[-1500:], rep.stderr))
         print("ok: %s traced on, same output: %s" % (what, " | ".join(r.stdout.splitlines()[:2])))

@@ -13,17 +13,11 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 cd "$NGR_TMP" || exit 1
 
+# Threads racing on race_counter.counter (a helper of the corpus).
+export PYTHONPATH=$NGR_ROOT/tests/corpus/helpers
 cat >app.py <<'EOF'
-import threading
-counter = 0
-def work():
-    global counter
-    for _ in range(300):
-        counter += 1
-ts = [threading.Thread(target=work) for _ in range(3)]
-for t in ts: t.start()
-for t in ts: t.join()
-print("done", counter > 0)
+import race_counter
+print("done", race_counter.main() > 0)
 EOF
 
 # settings: "ENV=VALUE ... -- PYTHON-OPTIONS"
@@ -61,7 +55,7 @@ for label in ft gil; do
         if [ "$rc0" = 0 ]; then
             "$NGR_ANALYZER" dump --json "tr.$name" >"$name.dump" 2>&1 || fail "[$label $s] dump: $(head -3 "$name.dump")"
             grep -q '"type":"header".*"finished":true' "$name.dump" || fail "[$label $s] trace not finished"
-            grep -q '"var":"app.counter"' "$name.dump" || fail "[$label $s] no access to app.counter in the trace"
+            grep -q '"var":"race_counter.counter"' "$name.dump" || fail "[$label $s] no access to race_counter.counter in the trace"
             ran=$((ran + 1))
             echo "ok: [$label $s] exit 0, same output, trace finished"
         else
