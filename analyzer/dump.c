@@ -105,13 +105,16 @@ static void dump_meta(FILE *f, const struct ngr_trace *t, bool json)
                     fprintf(f, "{\"type\":\"process\",\"gil_enabled\":%s,\"free_threaded\":%s",
                             fl & NGR_PROC_GIL_ENABLED ? "true" : "false",
                             fl & NGR_PROC_FREE_THREADED ? "true" : "false");
+                    if (fl & NGR_PROC_NO_HOOKS)
+                        fputs(",\"no_hooks\":true", f);
                     json_field_str(f, "version", v);
                     json_field_str(f, "cmdline", c);
                     fputs("}\n", f);
                 } else {
-                    fprintf(f, "process: python %s, %s, GIL %s, cmdline: %s\n", v,
+                    fprintf(f, "process: python %s, %s, GIL %s%s, cmdline: %s\n", v,
                             fl & NGR_PROC_FREE_THREADED ? "free-threaded build" : "GIL build",
-                            fl & NGR_PROC_GIL_ENABLED ? "enabled" : "disabled", c);
+                            fl & NGR_PROC_GIL_ENABLED ? "enabled" : "disabled",
+                            fl & NGR_PROC_NO_HOOKS ? ", no CPython hooks (untraced)" : "", c);
                 }
                 free(v);
                 free(c);

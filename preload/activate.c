@@ -29,6 +29,9 @@ static struct {
     void (*PyErr_Clear)(void);
     ssize_t (*PyList_Size)(PyObj *);
     PyObj *(*PyList_GetItem)(PyObj *, ssize_t);
+    PyObj *(*PyUnicode_AsEncodedString)(PyObj *, const char *, const char *);
+    char *(*PyBytes_AsString)(PyObj *);
+    ssize_t (*PyBytes_Size)(PyObj *);
 } py;
 
 static int activated; /* the audit hook has seen its first cpython.run_* event */
@@ -61,6 +64,23 @@ static bool gil_enabled(void)
     return t != 0;
 }
 
+/* An argument that UTF-8 cannot encode (bytes that are not UTF-8, kept as surrogates): its bytes
+ * again, escaped like file names in the hooks library (ngr_utf8_escape).  "?" when impossible. */
+static size_t arg_escaped(PyObj *item, char *out, size_t cap)
+{
+    PyObj *b = py.PyUnicode_AsEncodedString && item
+                   ? py.PyUnicode_AsEncodedString(item, "utf-8", "surrogateescape") : NULL;
+    char *bytes = b && py.PyBytes_AsString ? py.PyBytes_AsString(b) : NULL;
+    ssize_t n = bytes && py.PyBytes_Size ? py.PyBytes_Size(b) : -1;
+    size_t k = n >= 0 ? ngr_utf8_escape(bytes, (size_t)n, out, cap) : 0;
+    if (b)
+        py.Py_DecRef(b);
+    py.PyErr_Clear();
+    if (n < 0)
+        k = (size_t)snprintf(out, cap, "?");
+    return k;
+}
+
 /* sys.orig_argv joined with spaces (the command as the user typed it). */
 static uint32_t cmdline_string(void)
 {
@@ -75,9 +95,11 @@ static uint32_t cmdline_string(void)
     for (ssize_t i = 0; i < len; i++) {
         PyObj *item = py.PyList_GetItem(argv, i);
         const char *s = item ? py.PyUnicode_AsUTF8(item) : NULL;
+        char escaped[1024];
         if (!s) {
             py.PyErr_Clear();
-            s = "?";
+            arg_escaped(item, escaped, sizeof escaped);
+            s = escaped;
         }
         size_t l = strlen(s);
         if (n + l + 2 > sizeof buf)
@@ -104,6 +126,9 @@ static bool resolve_python(void)
     PY_SYM(PyErr_Clear);
     PY_SYM(PyList_Size);
     PY_SYM(PyList_GetItem);
+    PY_SYM(PyUnicode_AsEncodedString);
+    PY_SYM(PyBytes_AsString);
+    PY_SYM(PyBytes_Size);
 #undef PY_SYM
     return py.Py_Version && py.PySys_GetObject && py.PyUnicode_AsUTF8 && py.PyObject_IsTrue &&
            py.Py_DecRef && py.PyErr_Clear && py.PyList_Size && py.PyList_GetItem;
@@ -126,6 +151,16 @@ static bool self_dir(char *out, size_t cap)
     return true;
 }
 
+/* The hooks for this interpreter are missing or broken: the trace still says that this Python
+ * process ran, and why it is untraced (PROCESS with NO_HOOKS, a warning NOTE repeating the stderr
+ * line), then records nothing more: `nogilrace run` must not mistake it for a clean run. */
+static void run_untraced(unsigned flags, uint32_t version, const char *why)
+{
+    ngr_define_process(flags | NGR_PROC_NO_HOOKS, version, cmdline_string());
+    ngr_note(NGR_NOTE_WARNING, why);
+    ngr_stop();
+}
+
 static void activate(void)
 {
     ngr_options_load();
@@ -140,6 +175,8 @@ static void activate(void)
              abiflags ? abiflags : "");
     const char *exe = sys_str("executable");
 
+    /* Why the CPython hooks are not there, when they are not: one line for stderr and the trace. */
+    char why[PATH_MAX + 512] = "";
     ngr_hooks_init_fn init = NULL;
     char hooks_path[PATH_MAX + 64];
     if (ngr_hooks_wanted()) {
@@ -148,18 +185,22 @@ static void activate(void)
             snprintf(dir, sizeof dir, ".");
         snprintf(hooks_path, sizeof hooks_path, "%s/nogilrace-%s.so", dir, tag);
         if (access(hooks_path, R_OK) != 0) {
-            ngr_log(0, "no hooks library for this Python (%s): %s is missing; build it with "
-                       "`make PYTHON=%s`; running untraced", tag, hooks_path, exe ? exe : "python");
-            return;
+            snprintf(why, sizeof why, "no hooks library for this Python (%s): %s is missing; "
+                     "build it with `make PYTHON=%s`; running untraced", tag, hooks_path,
+                     exe ? exe : "python");
+        } else {
+            hooks_handle = dlopen(hooks_path, RTLD_NOW | RTLD_LOCAL);
+            if (hooks_handle)
+                init = (ngr_hooks_init_fn)dlsym(hooks_handle, NGR_HOOKS_INIT_SYMBOL);
+            if (!init) {
+                const char *e = dlerror();
+                snprintf(why, sizeof why, "cannot load the hooks library for this Python (%s): "
+                         "%s; rebuild it with `make PYTHON=%s`; running untraced", tag,
+                         e ? e : hooks_path, exe ? exe : "python");
+            }
         }
-        hooks_handle = dlopen(hooks_path, RTLD_NOW | RTLD_LOCAL);
-        if (hooks_handle)
-            init = (ngr_hooks_init_fn)dlsym(hooks_handle, NGR_HOOKS_INIT_SYMBOL);
-        if (!init) {
-            ngr_log(0, "cannot load hooks library %s (%s); rebuild it with `make PYTHON=%s`; "
-                       "running untraced", hooks_path, dlerror(), exe ? exe : "python");
-            return;
-        }
+        if (why[0])
+            ngr_log(0, "%s", why);
     }
 
     /* The trace directory, absolute: the program may chdir, and fork children write there too. */
@@ -179,13 +220,17 @@ static void activate(void)
     }
     ngr_log(1, "tracing to %s (%s)", ngr_g.path, tag);
 
-    /* The activating thread (normally the main thread) is thread 1. */
-    ngr_thread_begin(ngr_new_thread_num(), 0);
     unsigned flags = (gil_enabled() ? NGR_PROC_GIL_ENABLED : 0) |
                      (abiflags && strchr(abiflags, 't') ? NGR_PROC_FREE_THREADED : 0);
     const char *version = sys_str("version");
     uint32_t vs = version ? ngr_intern_string(version, strlen(version)) : 0;
-    ngr_define_process(flags, vs, cmdline_string());
+    if (why[0]) {
+        run_untraced(flags, vs, why);
+        return;
+    }
+
+    /* The activating thread (normally the main thread) is thread 1. */
+    ngr_thread_begin(ngr_new_thread_num(), 0);
     ngr_callers_setup((const void *)py.PySys_GetObject);
     const char *all = getenv("NOGILRACE_PTHREAD_ALL");
     ngr_callers_record_all(all && strcmp(all, "1") == 0);
@@ -196,25 +241,31 @@ static void activate(void)
         ngr_callers_exclude_object_of((const void *)init);
         int rc = init();
         if (rc != 0) {
-            ngr_log(0, "hooks library %s failed to initialise (%d); running untraced",
-                    hooks_path, rc);
-            ngr_trace_discard();
+            /* Whatever it installed stays inert: nothing is recorded from now on. */
+            snprintf(why, sizeof why, "the hooks library for this Python (%s), %s, failed to "
+                     "initialise (%d); running untraced", tag, hooks_path, rc);
+            ngr_log(0, "%s", why);
+            run_untraced(flags, vs, why);
+            return;
         }
     }
+    ngr_define_process(flags, vs, cmdline_string());
 }
 
 static int audit_hook(const char *event, PyObj *args, void *data)
 {
     (void)args;
     (void)data;
-    /* Audit hooks cannot be removed: once active, return at once. */
-    if (NGR_LIKELY(activated))
+    /* Audit hooks cannot be removed: return at once for every event but two. */
+    if (NGR_LIKELY(event[0] != 'c') || strncmp(event, "cpython.", 8) != 0)
         return 0;
-    if (strncmp(event, "cpython.run_", 12) != 0)
-        return 0;
-    activated = 1;
     int saved = errno;
-    activate();
+    if (strcmp(event + 8, "_PySys_ClearAuditHooks") == 0)
+        ngr_audit_hooks_clearing(); /* finalisation: our hook's entry is freed next */
+    else if (!activated && strncmp(event + 8, "run_", 4) == 0) {
+        activated = 1;
+        activate();
+    }
     errno = saved;
     return 0;
 }
@@ -222,12 +273,10 @@ static int audit_hook(const char *event, PyObj *args, void *data)
 __attribute__((constructor)) static void ngr_constructor(void)
 {
     ngr_real_resolve();
-    int (*add_hook)(int (*)(const char *, PyObj *, void *), void *) =
-        (int (*)(int (*)(const char *, PyObj *, void *), void *))dlsym(RTLD_DEFAULT,
-                                                                       "PySys_AddAuditHook");
+    ngr_audit_add_fn add_hook = (ngr_audit_add_fn)dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
     if (!add_hook)
         return; /* not Python: stay inert */
-    add_hook(audit_hook, NULL);
+    ngr_audit_hook_add(add_hook, audit_hook);
 }
 
 __attribute__((destructor)) static void ngr_destructor(void)

@@ -33,6 +33,8 @@ bool ngr_meta_trylock(void)
 
 void ngr_meta_unlock(void)
 {
+    if (NGR_UNLIKELY(ngr_trace_note_stop_pending()))
+        ngr_trace_note_stop_locked(); /* tracing stopped meanwhile: say why while we hold it */
     atomic_store_explicit(&meta_lock, 0, memory_order_release);
 }
 
@@ -171,6 +173,26 @@ uint32_t ngr_intern_string(const char *s, size_t len)
     ngr_t.depth--;
     errno = saved;
     return id;
+}
+
+/* A NOTE and its message, written into the room kept at the end of the metadata chunk (tracing
+ * has stopped: no new chunk, whatever the state).  The string is not interned (no allocation: this
+ * may run in a signal handler's unlock).  Caller holds the metadata lock. */
+bool ngr_meta_note_final_locked(unsigned note_kind, const char *msg)
+{
+    size_t len = strlen(msg);
+    if (len > NGR_NOTE_FINAL_MAX)
+        len = NGR_NOTE_FINAL_MAX;
+    uint32_t id = atomic_fetch_add(&next_str, 1);
+    unsigned words = 2 + (unsigned)((len + 7) / 8);
+    uint64_t w[2 + (NGR_NOTE_FINAL_MAX + 7) / 8];
+    w[0] = ngr_word0(NGR_OP_STRING, words, 0, id);
+    w[1] = len;
+    w[words - 1] = 0;
+    memcpy(&w[2], msg, len);
+    uint64_t note[2] = {ngr_word0(NGR_OP_NOTE, 2, note_kind, 0), id};
+    struct ngr_stream *m = &ngr_g.streams[0];
+    return ngr_stream_write_final(m, w, words) && ngr_stream_write_final(m, note, 2);
 }
 
 /* ---- definitions ---------------------------------------------------------------------------- */

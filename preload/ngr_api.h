@@ -81,6 +81,12 @@ NGR_API void ngr_define_process(unsigned process_flags, uint32_t version_str, ui
 NGR_API void ngr_note_gil(bool enabled, uint32_t module_str);
 NGR_API void ngr_note(unsigned note_kind, const char *msg);
 
+/* bytes (n of them) as UTF-8 text in out (cap bytes, always terminated, cut between whole
+ * characters): every byte that is not part of a valid UTF-8 sequence is written as \xNN, as
+ * Python's backslashreplace does.  Returns the length written.  For file names and command lines
+ * holding bytes that are not UTF-8 (kept as surrogates by Python's surrogateescape). */
+NGR_API size_t ngr_utf8_escape(const char *bytes, size_t n, char *out, size_t cap);
+
 /* ---- diagnostics ------------------------------------------------------------------------- */
 
 /* printf-style line to stderr prefixed "nogilrace: ", only when NOGILRACE_DEBUG >= level (level 0

@@ -2,6 +2,7 @@
  *
  * Layers, bottom up:
  *   writer.c   the trace file: creation, chunks, per-stream record writing, sealing, finishing
+ *   tracefd.c  the trace's descriptor number: writers vs the program closing or reusing it
  *   meta.c     the metadata stream: string interning and the ngr_define_* records
  *   events.c   the event API (ngr_emit_*, thread events) with re-entrancy guard and errno kept
  *   log.c      options from the environment and the signal-safe ngr_log
@@ -9,6 +10,7 @@
  *   caller.c   which native callers' pthread calls are recorded
  *   signals.c  crash signals: note, then hand over to the previous handler
  *   activate.c constructor, audit hook, interpreter identification, hooks library, exit
+ *   audit_entry.c  the audit hook's entry is freed by the allocator that made it
  *   hook_*.c   the only files defining libc/pthread symbols: thin PRE/real/POST wrappers
  */
 #ifndef NGR_INTERNAL_H
@@ -38,6 +40,8 @@ struct ngr_tls {
     int depth;           /* re-entrancy: > 0 while inside the shim; record only from depth 0 */
     bool ended;          /* END written: later events of this thread are dropped */
     uint8_t n_rd;        /* rwlocks this thread holds for reading (to tell rd_release apart) */
+    bool fd_mover;       /* moving the trace's descriptor (tracefd.c) */
+    int fd_inside;       /* using the trace's descriptor (ngr_fd_enter nesting, tracefd.c) */
     const void *rd[NGR_MAX_RDLOCKS];
 };
 extern __thread struct ngr_tls ngr_t NGR_TLS;
@@ -80,6 +84,10 @@ struct ngr_trace {
 };
 extern struct ngr_trace ngr_g;
 
+/* The trace descriptor is moved to this number or above, out of the way of the program's own
+ * descriptors (some code expects the low ones free). */
+#define NGR_TRACE_FD_MIN 700
+
 /* Options of the writer: none are needed by callers except the directory. */
 struct ngr_trace_params {
     const char *dir;
@@ -103,8 +111,20 @@ void ngr_trace_finish(uint32_t extra_flags);
 /* An exec that was prepared with ngr_trace_finish(NGR_HDR_EXEC) failed: reopen for writing. */
 void ngr_trace_resume_after_exec(void);
 
-/* Disk full or write error: one warning line, DISABLED flag, no more records. */
+/* Disk full, write error, descriptor gone: one warning line, DISABLED flag, no more records, and
+ * a warning NOTE "<what>: <strerror(err)>; tracing stopped here, ..." in the room kept at the end
+ * of the metadata chunk (written by the metadata lock's holder: ngr_meta_unlock). */
 void ngr_trace_disable(int err, const char *what);
+/* A stop's note waits to be written; write it (caller holds the metadata lock). */
+bool ngr_trace_note_stop_pending(void);
+void ngr_trace_note_stop_locked(void);
+
+/* Every metadata chunk keeps its last words for what is written after tracing stopped: the stop's
+ * NOTE with its message (at most NGR_NOTE_FINAL_MAX bytes) and END. */
+#define NGR_NOTE_FINAL_MAX 192u
+#define NGR_META_RESERVE_WORDS (2u + (NGR_NOTE_FINAL_MAX + 7u) / 8u + 2u + 3u)
+/* Writes into that room (metadata stream): never takes a chunk, whatever the state. */
+bool ngr_stream_write_final(struct ngr_stream *s, const uint64_t *words, unsigned n);
 
 /* Writes one record (words[0] is word 0) into stream s; seq (0 = none) feeds first_seq.
  * The caller holds no stream lock; returns false when the record was dropped. */
@@ -128,6 +148,22 @@ static inline bool ngr_on(void)
            !atomic_load_explicit(&ngr_g.stopped, memory_order_relaxed);
 }
 
+/* ---- the trace's descriptor (tracefd.c) ---------------------------------------------------- */
+
+/* Around every use of ngr_g.fd's number by the writer: while inside, the number is not moved. */
+void ngr_fd_enter(void);
+void ngr_fd_leave(void);
+/* The trace's descriptor number now (-1: none). */
+int ngr_trace_fd(void);
+/* True when fd is the trace's descriptor and the calling program's close/dup onto it concerns us
+ * (this process owns the trace, not a vfork child; not the shim's own call). */
+bool ngr_trace_fd_is(int fd);
+/* The program is about to close fd or put another file there: the trace moves to another number
+ * first (when one is free).  Waits until no writer uses the number. */
+void ngr_trace_fd_move_away(int fd);
+/* In a fork child: forget the other threads' use of the number. */
+void ngr_fd_fork_child(void);
+
 /* ---- metadata (meta.c) --------------------------------------------------------------------- */
 
 void ngr_meta_lock(void);
@@ -135,6 +171,9 @@ bool ngr_meta_trylock(void);
 void ngr_meta_unlock(void);
 /* Append a metadata record; the caller holds the metadata lock. */
 bool ngr_meta_write_locked(const uint64_t *words, unsigned n);
+/* A NOTE with its message into the room kept at the end of the metadata chunk (no interning, no
+ * allocation); the caller holds the metadata lock. */
+bool ngr_meta_note_final_locked(unsigned note_kind, const char *msg);
 /* Interns a string; the caller holds the metadata lock (shim-internal callers at depth > 0). */
 uint32_t ngr_intern_locked(const char *s, size_t len);
 /* Forget the intern table (a new, unrelated trace starts: unit tests). */
@@ -205,7 +244,12 @@ size_t ngr_format(char *buf, size_t cap, const char *fmt, __builtin_va_list ap);
     X(int, execvp, (const char *, char *const[]))                                                 \
     X(int, execvpe, (const char *, char *const[], char *const[]))                                 \
     X(int, fexecve, (int, char *const[], char *const[]))                                          \
-    X(void, _exit, (int))
+    X(void, _exit, (int))                                                                         \
+    X(int, close, (int))                                                                          \
+    X(int, dup2, (int, int))                                                                      \
+    X(int, dup3, (int, int, int))                                                                 \
+    X(int, close_range, (unsigned, unsigned, int))                                                \
+    X(void, closefrom, (int))
 
 /* Condition variables: the GLIBC_2.3.2 versions (the current ABI), by dlvsym. */
 #define NGR_REAL_COND_LIST(X)                                                                     \
@@ -237,6 +281,17 @@ void ngr_callers_record_all(bool all);
 void ngr_nstack_init(void);
 /* Native stack id of the caller (0 = none or disabled).  Slow; sync events only. */
 uint32_t ngr_native_stack_id(void);
+
+/* ---- the audit hook's entry (audit_entry.c) ------------------------------------------------ */
+
+typedef int (*ngr_audit_hook_fn)(const char *event, void *args, void *data);
+typedef int (*ngr_audit_add_fn)(ngr_audit_hook_fn hook, void *data); /* PySys_AddAuditHook */
+/* Registers hook through add_hook (before Py_Initialize), learning which raw allocator made
+ * CPython's entry for it.  Returns add_hook's result. */
+int ngr_audit_hook_add(ngr_audit_add_fn add_hook, ngr_audit_hook_fn hook);
+/* The audit event "cpython._PySys_ClearAuditHooks": the entries are freed next, with the current
+ * raw allocator; make sure ours goes to the allocator that made it. */
+void ngr_audit_hooks_clearing(void);
 
 /* ---- signals (signals.c) ------------------------------------------------------------------- */
 

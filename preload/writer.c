@@ -30,6 +30,10 @@ struct ngr_trace ngr_g = {.fd = -1};
 static uint32_t meta_chunks[NGR_MAX_META_CHUNKS];
 static _Atomic uint32_t n_meta_chunks;
 
+/* Why tracing stopped, waiting for the metadata lock's holder to write it (ngr_meta_unlock). */
+static char stop_note[NGR_NOTE_FINAL_MAX + 1];
+static _Atomic int stop_note_state; /* 0 none, 1 to be written, 2 written (or no room) */
+
 /* ---- ids ------------------------------------------------------------------------------------ */
 
 uint64_t ngr_random_id(void)
@@ -69,51 +73,107 @@ static bool streams_map(void)
     return true;
 }
 
-int ngr_trace_open(const struct ngr_trace_params *p)
+/* ---- creating the file ---------------------------------------------------------------------- *
+ *
+ * A trace never shows under its final name without its complete header: the file is made
+ * without a name (O_TMPFILE), or under a temporary name .nogilrace-<pid>-<id>.tmp in the same
+ * directory where O_TMPFILE is missing, its header written, and only then given its final name
+ * with an operation that never replaces an existing name (linkat, renameat2 RENAME_NOREPLACE, or
+ * link + unlink of the temporary).  A process killed before that leaves no trace, or, in the
+ * fallback, a temporary whose name readers do not take for a trace.  Names are never followed:
+ * O_EXCL|O_NOFOLLOW for the temporary, and linking or renaming onto a name that exists (a file, a
+ * symlink, dangling or not) fails with EEXIST. */
+
+/* How the file was made: without a name, or under the temporary name. */
+enum create_way { CREATE_UNNAMED, CREATE_NAMED };
+
+static int create_file(int dirfd, const char *tmp, enum create_way way)
 {
-    if (!streams_map())
-        return ENOMEM;
-    uint64_t id = p->trace_id ? p->trace_id : ngr_random_id();
-    pid_t pid = getpid();
-    char hex[17];
-    hex16(hex, id);
-    int n = snprintf(ngr_g.path, sizeof ngr_g.path, "%s/nogilrace-%d-%s%s", p->dir, (int)pid, hex,
-                     NGR_TRACE_SUFFIX);
-    if (n < 0 || (size_t)n >= sizeof ngr_g.path)
-        return ENAMETOOLONG;
-    if (p->dir != ngr_g.dir)
-        snprintf(ngr_g.dir, sizeof ngr_g.dir, "%s", p->dir);
-    /* O_EXCL also refuses an existing symlink, dangling or not: nothing is ever overwritten. */
-    int fd = open(ngr_g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno;
-    /* Out of the way of the program's own descriptors (some code expects the low ones free). */
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 700);
+    if (way == CREATE_UNNAMED)
+        return openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* Gives the file its final name.  0, or an errno value (EEXIST: the name is taken). */
+static int publish(int dirfd, int fd, const char *tmp, const char *name, enum create_way way)
+{
+    if (way == CREATE_UNNAMED) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno == EEXIST)
+            return EEXIST;
+        /* No /proc: linking a descriptor needs CAP_DAC_READ_SEARCH. */
+        return linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0 ? 0 : errno;
+    }
+    if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP) {
+        /* A filesystem without RENAME_NOREPLACE: a second name, then the temporary one goes. */
+        err = linkat(dirfd, tmp, dirfd, name, 0) == 0 ? 0 : errno;
+    }
+    unlinkat(dirfd, tmp, 0);
+    return err;
+}
+
+/* Makes the file (way), reserves and maps its header.  The header pointer, or MAP_FAILED with
+ * *err set (nothing is left behind then). */
+static struct ngr_file_header *create_mapped(int dirfd, const char *tmp, enum create_way way,
+                                             int *fd_out, int *err)
+{
+    int fd = create_file(dirfd, tmp, way);
+    if (fd < 0) {
+        *err = errno;
+        return MAP_FAILED;
+    }
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, NGR_TRACE_FD_MIN);
     if (high >= 0) {
         close(fd);
         fd = high;
     }
-    ngr_g.header_size = NGR_HEADER_SIZE;
-    ngr_g.chunk_size = NGR_CHUNK_SIZE_DEFAULT;
-    int err = 0;
+    *err = 0;
     if (fallocate(fd, 0, 0, ngr_g.header_size) != 0) {
-        err = errno;
-        if (err == EOPNOTSUPP && ftruncate(fd, ngr_g.header_size) == 0)
-            err = 0;
+        *err = errno;
+        if (*err == EOPNOTSUPP && ftruncate(fd, ngr_g.header_size) == 0)
+            *err = 0;
     }
     void *h = MAP_FAILED;
-    if (!err) {
+    if (!*err) {
         h = mmap(NULL, ngr_g.header_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (h == MAP_FAILED)
-            err = errno;
+            *err = errno;
     }
-    if (err) {
+    if (*err) {
         close(fd);
-        unlink(ngr_g.path);
-        return err;
+        if (way == CREATE_NAMED)
+            unlinkat(dirfd, tmp, 0);
+        return MAP_FAILED;
     }
     madvise(h, ngr_g.header_size, MADV_DONTFORK);
-    struct ngr_file_header *hdr = h;
+    *fd_out = fd;
+    return h;
+}
+
+/* Our descriptor of a file made without a name (or linked, then unlinked from its temporary
+ * name) shows as "#inode (deleted)" in /proc/PID/fd and lsof: swap in one opened by the final
+ * name, under the same number, when that name still is our file. */
+static void by_name(int dirfd, int fd, const char *name)
+{
+    int named = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (named < 0)
+        return;
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && fstat(named, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        dup3(named, fd, O_CLOEXEC);
+    close(named);
+}
+
+static void header_fill(struct ngr_file_header *hdr, const struct ngr_trace_params *p, uint64_t id,
+                        pid_t pid)
+{
     hdr->major = NGR_TRACE_MAJOR;
     hdr->minor = NGR_TRACE_MINOR;
     hdr->header_size = ngr_g.header_size;
@@ -131,6 +191,56 @@ int ngr_trace_open(const struct ngr_trace_params *p)
     /* The magic last: a reader seeing it sees the rest of the header. */
     atomic_thread_fence(memory_order_release);
     memcpy(hdr->magic, NGR_TRACE_MAGIC, 8);
+}
+
+int ngr_trace_open(const struct ngr_trace_params *p)
+{
+    if (!streams_map())
+        return ENOMEM;
+    uint64_t id = p->trace_id ? p->trace_id : ngr_random_id();
+    pid_t pid = getpid();
+    char hex[17];
+    hex16(hex, id);
+    int n = snprintf(ngr_g.path, sizeof ngr_g.path, "%s/nogilrace-%d-%s%s", p->dir, (int)pid, hex,
+                     NGR_TRACE_SUFFIX);
+    if (n < 0 || (size_t)n >= sizeof ngr_g.path)
+        return ENAMETOOLONG;
+    const char *name = strrchr(ngr_g.path, '/') + 1;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, ".nogilrace-%d-%s.tmp", (int)pid, hex);
+    if (p->dir != ngr_g.dir)
+        snprintf(ngr_g.dir, sizeof ngr_g.dir, "%s", p->dir);
+    ngr_g.header_size = NGR_HEADER_SIZE;
+    ngr_g.chunk_size = NGR_CHUNK_SIZE_DEFAULT;
+
+    /* One descriptor for the directory: the file is made and named in the same one. */
+    int dirfd = open(p->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return errno;
+    int fd = -1, err = 0;
+    struct ngr_file_header *hdr = MAP_FAILED;
+    /* Without a name first; the temporary name where that cannot be made or linked (no O_TMPFILE
+     * in this filesystem, EISDIR from old kernels; no /proc and no capability to link). */
+    for (int way = CREATE_UNNAMED; way <= CREATE_NAMED; way++) {
+        hdr = create_mapped(dirfd, tmp, (enum create_way)way, &fd, &err);
+        if (hdr == MAP_FAILED)
+            continue;
+        header_fill(hdr, p, id, pid);
+        /* Every store above is in the page cache, which is what a reader of the name reads. */
+        err = publish(dirfd, fd, tmp, name, (enum create_way)way);
+        if (!err)
+            break;
+        munmap(hdr, ngr_g.header_size);
+        close(fd);
+        hdr = MAP_FAILED;
+        if (err == EEXIST)
+            break; /* never replaced */
+    }
+    if (hdr != MAP_FAILED)
+        by_name(dirfd, fd, name);
+    close(dirfd);
+    if (hdr == MAP_FAILED)
+        return err;
 
     struct stat st;
     if (fstat(fd, &st) == 0) {
@@ -147,6 +257,7 @@ int ngr_trace_open(const struct ngr_trace_params *p)
     if (atomic_load(&ngr_g.next_thread) == 0)
         atomic_store(&ngr_g.next_thread, 1);
     ngr_g.streams[0].num = 0;
+    atomic_store(&stop_note_state, 0);
     atomic_store(&ngr_g.stopped, false);
     atomic_store(&ngr_g.state, NGR_ACTIVE);
     return 0;
@@ -155,9 +266,10 @@ int ngr_trace_open(const struct ngr_trace_params *p)
 /* Forget the file without writing to it (fork child: the mappings are not inherited). */
 static void forget_file(void)
 {
-    if (ngr_g.fd >= 0)
-        close(ngr_g.fd);
-    ngr_g.fd = -1;
+    int fd = ngr_g.fd;
+    ngr_g.fd = -1; /* first: our own close() hook must not take it for the program's */
+    if (fd >= 0)
+        close(fd);
     ngr_g.hdr = NULL;
 }
 
@@ -187,6 +299,25 @@ void ngr_trace_disable(int err, const char *what)
             strerror(err));
     if (ngr_g.hdr)
         __atomic_or_fetch(&ngr_g.hdr->flags, NGR_HDR_DISABLED, __ATOMIC_RELEASE);
+    snprintf(stop_note, sizeof stop_note, "%s: %s; tracing stopped here, the program continued",
+             what, strerror(err));
+    atomic_store(&stop_note_state, 1);
+    /* Written by whoever holds the metadata lock when releasing it: us now, or (this thread or
+     * another is in the middle of a metadata record) that holder. */
+    if (ngr_meta_trylock())
+        ngr_meta_unlock();
+}
+
+bool ngr_trace_note_stop_pending(void)
+{
+    return atomic_load_explicit(&stop_note_state, memory_order_relaxed) == 1;
+}
+
+void ngr_trace_note_stop_locked(void)
+{
+    int one = 1;
+    if (atomic_compare_exchange_strong(&stop_note_state, &one, 2))
+        ngr_meta_note_final_locked(NGR_NOTE_WARNING, stop_note);
 }
 
 /* ---- chunks --------------------------------------------------------------------------------- */
@@ -225,9 +356,11 @@ static void chunk_drop(struct ngr_stream *s)
     uintptr_t used = ((uintptr_t)((unsigned char *)s->pos - s->base) + 4095) & ~(uintptr_t)4095;
     if (used < ngr_g.chunk_size) {
         off_t off = chunk_offset_of(s);
+        ngr_fd_enter();
         if (off >= 0 && fd_is_ours())
             fallocate(ngr_g.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off + (off_t)used,
                       (off_t)(ngr_g.chunk_size - used));
+        ngr_fd_leave();
     }
     munmap(s->base, ngr_g.chunk_size);
     s->base = NULL;
@@ -244,7 +377,9 @@ static bool chunk_take(struct ngr_stream *s)
 {
     int old;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    ngr_fd_enter();
     bool ok = chunk_take_uncancellable(s);
+    ngr_fd_leave();
     pthread_setcancelstate(old, NULL);
     return ok;
 }
@@ -252,7 +387,7 @@ static bool chunk_take(struct ngr_stream *s)
 static bool chunk_take_uncancellable(struct ngr_stream *s)
 {
     if (!fd_is_ours()) {
-        ngr_trace_disable(EBADF, "the program closed the trace file");
+        ngr_trace_disable(EBADF, "the program closed or replaced the trace file's descriptor");
         return false;
     }
     uint64_t idx = atomic_fetch_add(&ngr_g.next_chunk, 1);
@@ -300,6 +435,7 @@ static bool chunk_take_uncancellable(struct ngr_stream *s)
     s->pos = (uint64_t *)((unsigned char *)p + NGR_CHUNK_HEADER_SIZE);
     s->end = (uint64_t *)((unsigned char *)p + ngr_g.chunk_size);
     if (s->num == 0) {
+        s->end -= NGR_META_RESERVE_WORDS; /* kept for the last words: ngr_stream_write_final */
         uint32_t k = atomic_fetch_add(&n_meta_chunks, 1);
         if (k < NGR_MAX_META_CHUNKS)
             meta_chunks[k] = (uint32_t)idx;
@@ -308,6 +444,17 @@ static bool chunk_take_uncancellable(struct ngr_stream *s)
 }
 
 /* ---- records -------------------------------------------------------------------------------- */
+
+/* Later words first, word 0 last with release order: a reader sees a record whole or not at all. */
+static void put_words(struct ngr_stream *s, const uint64_t *w, unsigned n)
+{
+    uint64_t *p = s->pos;
+    for (unsigned i = n - 1; i >= 1; i--)
+        p[i] = w[i];
+    __atomic_store_n(&p[0], w[0], __ATOMIC_RELEASE);
+    s->pos = p + n;
+    s->events++;
+}
 
 bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint64_t seq)
 {
@@ -326,12 +473,7 @@ bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint6
         if (!chunk_take(s))
             goto out;
     }
-    uint64_t *p = s->pos;
-    for (unsigned i = n - 1; i >= 1; i--)
-        p[i] = w[i];
-    __atomic_store_n(&p[0], w[0], __ATOMIC_RELEASE);
-    s->pos = p + n;
-    s->events++;
+    put_words(s, w, n);
     if (seq) {
         struct ngr_chunk_header *ch = (struct ngr_chunk_header *)s->base;
         if (!ch->first_seq)
@@ -339,6 +481,19 @@ bool ngr_stream_write(struct ngr_stream *s, const uint64_t *w, unsigned n, uint6
     }
     ok = true;
 out:
+    atomic_store_explicit(&s->lock, 0, memory_order_release);
+    return ok;
+}
+
+bool ngr_stream_write_final(struct ngr_stream *s, const uint64_t *w, unsigned n)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong_explicit(&s->lock, &expect, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false;
+    bool ok = s->base && s->pos + n <= (uint64_t *)(s->base + ngr_g.chunk_size);
+    if (ok)
+        put_words(s, w, n);
     atomic_store_explicit(&s->lock, 0, memory_order_release);
     return ok;
 }
@@ -470,12 +625,20 @@ static void finish_locked(uint32_t extra_flags, int prev_state)
     }
     struct ngr_stream *m = &ngr_g.streams[0];
     uint64_t last = atomic_load(&ngr_g.seq) - 1;
+    /* The note of a stop not written yet goes before END (the last record of the stream). */
+    ngr_trace_note_stop_locked();
     uint64_t w[3] = {ngr_word0(NGR_OP_END, 3, 0, 0), events + m->events + 1, last};
-    /* After a disk-full stop, END only goes where there is room already (no new chunk). */
-    atomic_store(&ngr_g.state, NGR_ACTIVE);
-    if (prev_state == NGR_ACTIVE || (m->base && m->pos + 3 <= m->end))
-        ngr_meta_write_locked(w, 3);
+    bool ended = false;
+    if (prev_state == NGR_ACTIVE)
+        ended = ngr_meta_write_locked(w, 3);
     atomic_store(&ngr_g.state, NGR_FINISHED);
+    if (!ended) {
+        /* After a stop (disk full, descriptor gone), or one found just now: into the room kept
+         * at the end of the metadata chunk, no new chunk. */
+        ngr_trace_note_stop_locked();
+        w[1] = events + m->events + 1;
+        ngr_stream_write_final(m, w, 3);
+    }
     if (m->base)
         chunk_seal(m); /* stays mapped: a failed exec takes the END back */
     ngr_g.hdr->chunk_count = atomic_load(&ngr_g.next_chunk);
@@ -550,12 +713,15 @@ void ngr_fork_prepare(void)
     fork_thread = ngr_t.num;
     /* Hold the metadata lock across fork: the child copies a consistent metadata stream. */
     ngr_meta_lock();
+    /* ... and the descriptor where it is: the child reads the parent's file through it. */
+    ngr_fd_enter();
     struct ngr_stream *m = &ngr_g.streams[0];
     fork_meta_bytes = m->base ? (uint64_t)((unsigned char *)m->pos - m->base) : 0;
 }
 
 void ngr_fork_parent(pid_t child)
 {
+    ngr_fd_leave();
     ngr_meta_unlock();
     if (child > 0)
         ngr_emit_thread(NGR_THR_FORK, 0, fork_child_id, 0);
@@ -586,6 +752,7 @@ static void copy_meta_chunk(int old_fd, uint64_t old_header, uint64_t old_chunk,
 
 void ngr_fork_child(void)
 {
+    ngr_fd_fork_child();
     int old_fd = ngr_g.fd;
     uint32_t old_header = ngr_g.header_size, old_chunk = ngr_g.chunk_size;
     uint32_t n_meta = atomic_load(&n_meta_chunks);
@@ -633,6 +800,7 @@ void ngr_fork_child(void)
         close(old_fd);
         if (buf != MAP_FAILED)
             munmap(buf, old_chunk + list_bytes);
+        ngr_fd_leave();
         ngr_meta_unlock();
         return;
     }
@@ -643,6 +811,7 @@ void ngr_fork_child(void)
         munmap(buf, old_chunk + list_bytes);
     }
     close(old_fd);
+    ngr_fd_leave();
     ngr_meta_unlock();
     ngr_log(1, "forked child traces to %s", ngr_g.path);
     if (fork_thread && fork_thread < NGR_MAX_THREADS) {

@@ -108,6 +108,11 @@ NGR_HIDDEN uint64_t ngr_vars_key(PyObject *key);
 NGR_HIDDEN bool ngr_vars_is_class_of_wanted(PyTypeObject *tp);
 /* The display name of a class: "app.Registry" (interned). */
 NGR_HIDDEN const char *ngr_vars_class_name(PyTypeObject *tp);
+/* The UTF-8 text of exact str s (NULL for anything else), its length in *len if len is not NULL:
+ * the str's own UTF-8 when it has one, else (lone surrogates: bytes of a file name that are not
+ * UTF-8) written into buf (cap bytes, cut to fit) with those bytes as \xNN (ngr_utf8_escape).
+ * Leaves no exception set; runs no Python code. */
+NGR_HIDDEN const char *ngr_str_utf8(PyObject *s, char *buf, size_t cap, size_t *len);
 
 /* ---- stacks.c ------------------------------------------------------------------------------ */
 /* Interned Python stack starting at frame f, whose current instruction is at `offset` (bytes;

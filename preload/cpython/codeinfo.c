@@ -45,14 +45,13 @@ static struct ngr_codeinfo *analyse(PyCodeObject *co)
         info_free(ci);
         return NULL;
     }
-    PyObject *fn = co->co_filename, *qn = co->co_qualname;
-    Py_ssize_t len;
+    char buf[2048];
+    size_t len;
     const char *s;
-    if (fn && PyUnicode_CheckExact(fn) && (s = PyUnicode_AsUTF8AndSize(fn, &len)))
-        ci->file_str = ngr_intern_string(s, (size_t)len);
-    if (qn && PyUnicode_CheckExact(qn) && (s = PyUnicode_AsUTF8AndSize(qn, &len)))
-        ci->func_str = ngr_intern_string(s, (size_t)len);
-    PyErr_Clear();
+    if ((s = ngr_str_utf8(co->co_filename, buf, sizeof buf, &len)))
+        ci->file_str = ngr_intern_string(s, len);
+    if ((s = ngr_str_utf8(co->co_qualname, buf, sizeof buf, &len)))
+        ci->func_str = ngr_intern_string(s, len);
     return ci;
 }
 

@@ -266,14 +266,42 @@ static uint32_t define(const char *full, unsigned kind, uint32_t parent)
     return id;
 }
 
-static const char *str_utf8(PyObject *s)
+const char *ngr_str_utf8(PyObject *s, char *buf, size_t cap, size_t *len)
 {
     if (!s || !PyUnicode_CheckExact(s))
         return NULL;
-    const char *u = PyUnicode_AsUTF8(s);
-    if (!u)
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u) {
+        if (len)
+            *len = (size_t)n;
+        return u;
+    }
+    PyErr_Clear();
+    /* Lone surrogates: the bytes surrogateescape kept, as bytes again, then escaped; any other
+     * surrogate as backslashreplace writes it (\udNNN).  Both error handlers are built into the
+     * UTF-8 encoder: no codec lookup, no Python code. */
+    PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "surrogateescape");
+    if (!b) {
         PyErr_Clear();
-    return u;
+        b = PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace");
+    }
+    if (!b) {
+        PyErr_Clear();
+        return NULL;
+    }
+    size_t k = ngr_utf8_escape(PyBytes_AS_STRING(b), (size_t)PyBytes_GET_SIZE(b), buf, cap);
+    Py_DECREF(b);
+    if (len)
+        *len = k;
+    return buf;
+}
+
+/* The text lives in s, or in a per-thread buffer the next call reuses. */
+static const char *str_utf8(PyObject *s)
+{
+    static __thread char escaped[1024];
+    return ngr_str_utf8(s, escaped, sizeof escaped, NULL);
 }
 
 /* ---- module and class names ------------------------------------------------------------------ */

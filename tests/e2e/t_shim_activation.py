@@ -1,6 +1,10 @@
 """t_shim_activation.py — the shim wakes up in Python before the user's code, in every launch
-mode, loads the hooks library matching the interpreter, records the process and its GIL state;
-without a matching hooks library it says so in one line and leaves the program alone."""
+mode, loads the hooks library matching the interpreter, records the process and its GIL state.
+Without working hooks (the library absent, not loadable, or its init failing) it says so in one
+line, leaves the program alone, and still writes a trace whose PROCESS carries NO_HOOKS and whose
+warning NOTE repeats that line, so that `nogilrace run` cannot take the process for a clean one;
+NOGILRACE_HOOKS=0 (pthread events only, by choice) is not marked."""
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +67,7 @@ for mode, (cmd, stdin) in modes.items():
     check(p is not None and p["free_threaded"] and not p["gil_enabled"],
           "%s: process record %s" % (mode, p))
     check(p["version"] and p["version"].startswith("3.13"), "%s: version %r" % (mode, p))
+    check(not p["no_hooks"] and t.notes() == [], "%s: NOGILRACE_HOOKS=0 marked: %s %s" % (mode, p, t.notes()))
     print("ok: activation before user code,", mode)
 
 # ---- 2. a hooks library is picked by the interpreter's tag and initialised before user code --
@@ -108,36 +113,70 @@ for py, tag, extra, gil in ((PY, "cp313t", {}, False), (PY, "cp313t", {"PYTHON_G
           "%s %s: process %s" % (tag, extra, p))
     print("ok: %s hooks loaded, gil_enabled=%s recorded" % (tag, gil))
 
-# ---- 3. hooks init failure: one line, untraced, no file --------------------------------------
-d = fresh("init-fails")
-env = env_for(d, NGR_TEST_INIT_RC=3)
-env["LD_PRELOAD"] = os.path.join(lib, "libnogilrace.so")
-r = run([PY, "-c", "print('still runs'); import sys; sys.exit(5)"], env)
-check(r.returncode == 5 and r.stdout == "still runs\n", "init failure: %d %r" % (r.returncode, r.stdout))
-lines = r.stderr.splitlines()
-check(len(lines) == 1 and lines[0].startswith("nogilrace: ") and "failed to initialise" in lines[0],
-      "init failure message: %r" % r.stderr)
-check(traces_in(d) == [], "init failure left %s" % traces_in(d))
-print("ok: hooks init failure")
+def untraced_trace(what, d, line, tag):
+    """The one trace of a process that ran without hooks: NO_HOOKS, the stderr line as a warning
+    NOTE (naming the interpreter tag), finished; as the independent reader and `nogilrace dump
+    --json` see it."""
+    check(line.startswith("nogilrace: ") and "(%s)" % tag in line and line.endswith("running untraced"),
+          "%s: stderr line %r" % (what, line))
+    ts = traces_in(d)
+    check(len(ts) == 1 and os.listdir(d) == [os.path.basename(ts[0])], "%s: files %s" % (what, os.listdir(d)))
+    t = read_trace(ts[0])
+    check(t.finished and t.process() and t.process()["no_hooks"], "%s: process %s" % (what, t.process()))
+    msg = line[len("nogilrace: "):]
+    check(t.notes()[-1:] == [msg], "%s: notes %s" % (what, t.notes()))  # (the fake init notes too)
+    dump = subprocess.run([os.environ["NGR_ANALYZER"], "dump", "--json", ts[0]], capture_output=True,
+                          text=True, timeout=120)
+    recs = [json.loads(x) for x in dump.stdout.splitlines() if x.strip()]
+    check(dump.returncode == 0 and [r.get("no_hooks") for r in recs if r["type"] == "process"] == [True],
+          "%s: dump --json process %s %s" % (what, dump.stdout[-800:], dump.stderr))
+    check([r["message"] for r in recs if r["type"] == "note" and r["kind"] == "warning"] == [msg],
+          "%s: dump --json notes %s" % (what, dump.stdout[-800:]))
+    return t
 
-# ---- 4. no hooks library for this interpreter ------------------------------------------------
+
+# ---- 3. hooks init failure: one line, a NO_HOOKS trace, nothing recorded after -----------------
+for py, tag in ((PY, "cp313t"), (GILPY, "cp313")):
+    d = fresh("init-fails-" + tag)
+    env = env_for(d, NGR_TEST_INIT_RC=3)
+    env["LD_PRELOAD"] = os.path.join(lib, "libnogilrace.so")
+    r = run([py, "-c", "print('still runs'); import sys; sys.exit(5)"], env)
+    check(r.returncode == 5 and r.stdout == "still runs\n", "init failure: %d %r" % (r.returncode, r.stdout))
+    lines = r.stderr.splitlines()
+    check(len(lines) == 1 and "failed to initialise (3)" in lines[0], "init failure message: %r" % r.stderr)
+    t = untraced_trace("init failure " + tag, d, lines[0], tag)
+    # Before the failed init: thread 1's begin (and its end at exit); nothing of the program's.
+    check(not t.of("access") and not t.sync_events(), "init failure %s: events recorded" % tag)
+    print("ok: hooks init failure,", tag)
+
+# ---- 4. no hooks library for this interpreter, or one that cannot be loaded --------------------
 lone = fresh("lone")
 shutil.copy(os.environ["NGR_PRELOAD"], os.path.join(lone, "libnogilrace.so"))
+undef = fresh("undef")
+shutil.copy(os.environ["NGR_PRELOAD"], os.path.join(undef, "libnogilrace.so"))
+with open(os.path.join(undef, "undef.c"), "w") as f:
+    f.write("extern int ngr_test_no_such_symbol(void);\n"
+            "__attribute__((visibility(\"default\"))) int ngr_hooks_init(void)"
+            " { return ngr_test_no_such_symbol(); }\n")
 prog = "import threading; t = threading.Thread(target=print, args=('thread',)); t.start(); t.join(); print('done'); raise SystemExit(6)"
 base = run([PY, "-c", prog], dict(os.environ))
 for py, tag in ((PY, "cp313t"), (GILPY, "cp313")):
-    d = fresh("missing-" + tag)
-    env = env_for(d)
-    env["LD_PRELOAD"] = os.path.join(lone, "libnogilrace.so")
-    r = run([py, "-c", prog], env)
-    check(r.returncode == 6 and r.stdout == base.stdout, "missing %s: %d %r" % (tag, r.returncode, r.stdout))
-    lines = r.stderr.splitlines()
-    check(len(lines) == 1 and lines[0].startswith("nogilrace: "), "missing %s: stderr %r" % (tag, r.stderr))
-    check("nogilrace-%s.so" % tag in lines[0] and "make PYTHON=%s" % py in lines[0],
-          "missing %s: message names the file and the make command: %r" % (tag, lines[0]))
-    check(traces_in(d) == [], "missing hooks left a trace")
-    check(os.listdir(d) == [], "missing hooks left files: %s" % os.listdir(d))
-    print("ok: missing hooks library for", tag)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(undef, "nogilrace-%s.so" % tag),
+                    os.path.join(undef, "undef.c")], check=True)
+    for how, libdir, says in (("missing", lone, "nogilrace-%s.so is missing" % tag),
+                              ("unloadable", undef, "undefined symbol: ngr_test_no_such_symbol")):
+        d = fresh("%s-%s" % (how, tag))
+        env = env_for(d)
+        env["LD_PRELOAD"] = os.path.join(libdir, "libnogilrace.so")
+        r = run([py, "-c", prog], env)
+        check(r.returncode == 6 and r.stdout == base.stdout, "%s %s: %d %r" % (how, tag, r.returncode, r.stdout))
+        lines = r.stderr.splitlines()
+        check(len(lines) == 1, "%s %s: stderr %r" % (how, tag, r.stderr))
+        check(says in lines[0] and "make PYTHON=%s" % py in lines[0],
+              "%s %s: message names the reason and the make command: %r" % (how, tag, lines[0]))
+        t = untraced_trace("%s %s" % (how, tag), d, lines[0], tag)
+        check(not t.thread_events() and not t.sync_events(), "%s %s: events recorded" % (how, tag))
+        print("ok: %s hooks library for %s" % (how, tag))
 
 # ---- 5. the real hooks library, when this build has one ---------------------------------------
 real = os.path.join(os.environ["NGR_BUILD"], "nogilrace-cp313t.so")

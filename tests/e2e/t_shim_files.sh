@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_shim_files.sh — where traces go and what happens when they cannot: mode 0600 whatever the
 # umask, a unique name, nothing overwritten or followed; a full disk (a small tmpfs, real ENOSPC)
-# or an unwritable directory gives one warning line and the program runs on unchanged.
+# or an unwritable directory gives one warning line and the program runs on unchanged; after a
+# full disk the trace is DISABLED and a warning note says why.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 cd "$NGR_TMP" || exit 1
@@ -61,6 +62,7 @@ done
 echo "ok: unwritable directory (read-only mount: $can_mount)"
 
 # ---- the program closes our descriptor and reuses its number: its file is never touched -------
+# (close() and dup2() move the trace to another number first: tracing goes on, t_shim_closefds)
 cat >closer.py <<'EOF'
 import os, threading
 def target(f):
@@ -111,6 +113,9 @@ from t_shim_reader import read_trace
 t = read_trace(sys.argv[1])
 assert "disabled" in t.flag_names, t.flag_names
 assert t.process() is not None
+# why it stopped, as a warning note (the analyzer's summary)
+stops = [n for n in t.notes() if "tracing stopped" in n]
+assert len(stops) == 1 and "No space left on device" in stops[0], t.notes()
 print("ENOSPC trace:", t.flag_names, len(list(t.records())), "records")
 EOF
 echo "ok: disk full"

@@ -182,6 +182,7 @@ class Trace:
             return None
         r = p[-1]
         return {"gil_enabled": bool(r.flags & 1), "free_threaded": bool(r.flags & 2),
+                "no_hooks": bool(r.flags & 4),
                 "version": self.strings.get(r.words[1] & 0xFFFFFFFF),
                 "cmdline": self.strings.get(r.words[1] >> 32)}
 

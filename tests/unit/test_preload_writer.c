@@ -242,7 +242,7 @@ Test(writer, unfinished_trace_reads_up_to_last_record, .init = start, .fini = st
 
 struct strfind {
     uint32_t id;
-    char text[64];
+    char text[256];
     unsigned count;
 };
 
@@ -323,6 +323,59 @@ Test(writer, metadata_records, .init = start, .fini = stop)
         }
     }
     cr_assert(saw_obj && saw_stack);
+    free(f.data);
+}
+
+/* ---- tracing stops (disk full, descriptor gone) ---------------------------------------------- */
+
+struct last_words {
+    uint64_t last_op;
+    unsigned notes, records;
+    uint32_t note_str;
+    bool note_is_warning;
+};
+
+static void last_words(const uint64_t *w, void *ctx)
+{
+    struct last_words *l = ctx;
+    l->last_op = ngr_w0_op(w[0]);
+    l->records++;
+    if (ngr_w0_op(w[0]) == NGR_OP_NOTE) {
+        l->notes++;
+        l->note_str = (uint32_t)w[1];
+        l->note_is_warning = ngr_w0_flags(w[0]) == NGR_NOTE_WARNING;
+    }
+}
+
+/* The metadata chunk is full to its normal end when tracing stops: the stop's warning NOTE (with
+ * its message) and END still go into that chunk, in the room kept for them, and no chunk is added. */
+Test(writer, a_stop_is_noted_in_a_full_metadata_chunk, .init = start, .fini = stop)
+{
+    struct ngr_stream *m = &ngr_g.streams[0];
+    ngr_define_thread_name(1, 0);
+    cr_assert(m->base);
+    unsigned char *first = m->base;
+    while (m->pos + 2 <= m->end)
+        ngr_define_thread_name(1, 0);
+    cr_assert_eq(m->base, first, "filled within the first metadata chunk");
+    uint64_t chunks = atomic_load(&ngr_g.next_chunk);
+    ngr_trace_disable(ENOSPC, "cannot extend trace file");
+    ngr_define_thread_name(1, 0); /* dropped: tracing stopped */
+    ngr_trace_finish(0);
+    cr_assert_eq(atomic_load(&ngr_g.next_chunk), chunks, "no chunk taken after the stop");
+    struct file f = slurp(ngr_g.path);
+    cr_assert(hdr_of(&f)->flags & NGR_HDR_DISABLED);
+    cr_assert(hdr_of(&f)->flags & NGR_HDR_FINISHED);
+    struct last_words l = {0};
+    cr_assert_eq(walk_stream(&f, 0, last_words, &l, NULL), 1);
+    cr_assert_eq(l.notes, 1);
+    cr_assert(l.note_is_warning);
+    cr_assert_eq(l.last_op, NGR_OP_END, "END is the last record");
+    struct strfind sf = {.id = l.note_str};
+    walk_stream(&f, 0, find_string, &sf, NULL);
+    cr_assert_eq(sf.count, 1);
+    cr_assert_str_eq(sf.text, "cannot extend trace file: No space left on device; tracing stopped "
+                              "here, the program continued");
     free(f.data);
 }
 
