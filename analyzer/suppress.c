@@ -157,7 +157,15 @@ static const char default_rules[] =
      * at first use and stored back on the class (`if cls.flags is None: cls.flags = ...`,
      * `cls.pattern = re.compile(...)`), the same values in every thread. */
     "variable:string.Template.flags\n"
-    "variable:string.Template.pattern\n";
+    "variable:string.Template.pattern\n"
+    /* logging/__init__.py Logger.isEnabledFor(): `self._cache[level]` looked up outside
+     * logging's lock, filled under it on a miss with the level's answer, the same in every
+     * thread (a shared logger's memo dict, named where Logger.__init__ stores it). */
+    "variable:logging.*Logger()._cache\n"
+    /* importlib._bootstrap _has_deadlocked() walks the lists of the locks other threads are
+     * blocked on, with no lock, on purpose (deadlock detection may see a list being changed;
+     * each thread changes only its own). */
+    "variable:_frozen_importlib._BlockingOnManager().blocked_on\n";
 
 struct ngr_suppressions *ngr_suppress_defaults(void)
 {

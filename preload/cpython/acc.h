@@ -58,6 +58,8 @@ struct ngr_codeinfo {
     _Atomic(_Atomic uint64_t *) cache; /* per unit: cached (namespace tag, var_id) for LOAD_GLOBAL;
                                           allocated on the first LOAD_GLOBAL that records */
     _Atomic uint32_t cache_epoch; /* ngr_globals_epoch the entries were made under (globals.c) */
+    _Atomic int8_t machinery;  /* code of a synchronisation module (threading, queue ...): 1/0, -1
+                                  until first asked (site.h) */
     uint32_t file_str, func_str;
 };
 NGR_HIDDEN int ngr_codeinfo_init(void);
@@ -97,15 +99,24 @@ NGR_HIDDEN void ngr_vars_untrack(PyObject *obj);
 NGR_HIDDEN PyObject *ngr_vars_dict_owner(PyObject *dict);
 /* var_id of a tracked object (its type must still match), 0 if obj is not tracked. */
 NGR_HIDDEN uint32_t ngr_vars_tracked(PyObject *obj);
-/* Display name of a tracked var (for attribute names under it); NULL if unknown. */
-NGR_HIDDEN const char *ngr_vars_tracked_name(PyObject *obj);
-/* var_id of attribute `attr` of tracked object obj ("app.METRICS.requests"). */
-NGR_HIDDEN uint32_t ngr_vars_attr(PyObject *obj, PyObject *attr);
+/* var_id of attribute `attr` of the object whose variable is objvar (a tracked or shared object:
+ * "app.METRICS.requests", "app.Stats().hits"); 0 if objvar has no name. */
+NGR_HIDDEN uint32_t ngr_vars_attr(uint32_t objvar, PyObject *attr);
+/* The name of a variable of an object or a namespace member ("app.CONFIG"), NULL if unknown. */
+NGR_HIDDEN const char *ngr_vars_name(uint32_t var);
+/* A new variable for a shared object (shared.c), named `name` (kept once however many objects bear
+ * it); 0 when a table is full. */
+NGR_HIDDEN uint32_t ngr_vars_new_object(const char *name, unsigned kind);
+/* One lasting copy of a name (interned by content); NULL when the table is full. */
+NGR_HIDDEN const char *ngr_vars_intern(const char *name);
 /* key_id of a dict key / set element; defines its repr on first use.  Only exact str, int,
  * bytes, and tuples of those are identified by content; anything else gives 0 (whole container). */
 NGR_HIDDEN uint64_t ngr_vars_key(PyObject *key);
 /* Is this a dict/class/module namespace of a module we trace? */
 NGR_HIDDEN bool ngr_vars_is_class_of_wanted(PyTypeObject *tp);
+/* threading, queue, concurrent.*, multiprocessing, asyncio, _thread: modules whose own objects are
+ * synchronisation machinery (observed as such by the sync hooks), not program state. */
+NGR_HIDDEN bool ngr_vars_sync_module(const char *module);
 /* The display name of a class: "app.Registry" (interned). */
 NGR_HIDDEN const char *ngr_vars_class_name(PyTypeObject *tp);
 /* The UTF-8 text of exact str s (NULL for anything else), its length in *len if len is not NULL:
@@ -147,6 +158,18 @@ NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
 /* Could an instance of this type be traced (an instance of a class of a traced module)? */
 NGR_HIDDEN bool ngr_is_instance_trackable(PyObject *o);
 
+
+/* ---- shared.c: objects shared between threads, at any depth -------------------------------- */
+NGR_HIDDEN int ngr_shared_init(void);
+/* The variable of a traced object: held in module state (vars.c) or shared between threads (the
+ * first touch by a second thread makes it one).  0: not traced (not yet, or not traceable: only
+ * containers and instances of classes of traced modules are). */
+NGR_HIDDEN uint32_t ngr_traced_var(PyObject *obj);
+/* The sharing half of it, for an object known to be traceable (container: a dict, list, set,
+ * deque or bytearray). */
+NGR_HIDDEN uint32_t ngr_shared_var(PyObject *obj, bool container);
+/* obj was stored under `name` (interned): its name if it becomes shared. */
+NGR_HIDDEN void ngr_shared_hint(PyObject *obj, const char *name);
 
 /* ---- subinterp.c: a warning note when a sub-interpreter (untraced) is created ------------- */
 /* Wrap _interpreters.create (called when that module has been imported). */

@@ -57,12 +57,40 @@ enum ngr_verdict ngr_on_load_attr(const struct ngr_site *s)
         return read_class_attr(s, (PyTypeObject *)owner, name);
     if (s->kind == NGR_I_LOAD_METHOD)
         return NGR_DISABLE; /* a method load (`obj.meth()`) is not a state read */
-    if (ngr_vars_tracked(owner)) {
-        ngr_acc_emit(s->f, s->off, NGR_ACC_READ, ngr_vars_attr(owner, name), 0);
+    uint32_t ov = ngr_site_object_var(s, owner);
+    if (ov) {
+        ngr_acc_emit(s->f, s->off, NGR_ACC_READ, ngr_vars_attr(ov, name), 0);
         return NGR_KEEP;
     }
     /* an attribute of a str, a list, a stdlib object ...: never one of ours */
     return ngr_is_instance_trackable(owner) ? NGR_KEEP : NGR_DISABLE;
+}
+
+/* `obj.name = value` with a container or an object of ours as the value: that is what it is
+ * called if it becomes shared ("app.CONFIG.settings", or "app.Config().settings" when the object
+ * it is stored in is not traced itself). */
+static void hint_stored_value(const struct ngr_site *s, uint32_t ov, PyObject *owner, PyObject *name)
+{
+    PyObject *v = ngr_site_peek(s, 2);
+    if (!v || !(ngr_is_container_like(v) || ngr_is_instance_trackable(v)) || ngr_v_dictview_dict(v))
+        return;
+    char buf[512];
+    const char *an = PyUnicode_AsUTF8(name);
+    if (!an) {
+        PyErr_Clear();
+        return;
+    }
+    const char *on = ngr_vars_name(ov);
+    if (on) {
+        snprintf(buf, sizeof buf, "%s.%s", on, an);
+    } else {
+        const char *cls = ngr_vars_class_name(Py_TYPE(owner));
+        snprintf(buf, sizeof buf, "%s().%s", cls && *cls ? cls : "?", an);
+    }
+    ngr_shared_hint(v, ngr_vars_intern(buf));
+    /* Storing is a touch: in default builds, which keep no owner in the object, this thread is
+     * its first (free-threaded builds know it made the object) */
+    ngr_site_object_var(s, v);
 }
 
 enum ngr_verdict ngr_on_store_attr(const struct ngr_site *s)
@@ -76,10 +104,14 @@ enum ngr_verdict ngr_on_store_attr(const struct ngr_site *s)
     /* modules and classes: the dict watcher records it */
     if (PyModule_Check(owner) || PyType_Check(owner))
         return NGR_DISABLE;
-    if (ngr_vars_tracked(owner)) {
+    bool trackable = ngr_is_instance_trackable(owner);
+    uint32_t ov = ngr_site_object_var(s, owner);
+    if (trackable && s->kind == NGR_I_STORE_ATTR)
+        hint_stored_value(s, ov, owner, name);
+    if (ov) {
         ngr_acc_emit(s->f, s->off, s->kind == NGR_I_STORE_ATTR ? NGR_ACC_WRITE : NGR_ACC_DELETE,
-                     ngr_vars_attr(owner, name), 0);
+                     ngr_vars_attr(ov, name), 0);
         return NGR_KEEP;
     }
-    return ngr_is_instance_trackable(owner) ? NGR_KEEP : NGR_DISABLE;
+    return trackable ? NGR_KEEP : NGR_DISABLE;
 }

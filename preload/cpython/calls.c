@@ -41,11 +41,10 @@ static void emit_whole_read(const struct ngr_site *s, uint32_t var)
 static void on_method_call(const struct ngr_site *s, PyObject *recv, const char *meth,
                            PyObject *const *args, int nargs)
 {
+    /* cache = obj.__dict__; cache.get(name) / cache.setdefault(name, v): a traced object's
+     * attributes, before the dict itself */
     uint32_t var = ngr_vars_tracked(recv);
-    if (!var) {
-        /* cache = obj.__dict__; cache.get(name) / cache.setdefault(name, v) ... */
-        if (!PyDict_Check(recv) || nargs < 1)
-            return;
+    if (!var && PyDict_Check(recv) && nargs >= 1 && ngr_vars_dict_owner(recv)) {
         for (const struct method_kind *t = dict_methods; t->name; t++) {
             if (t->key_arg != 0 || strcmp(t->name, meth) != 0)
                 continue;
@@ -54,8 +53,11 @@ static void on_method_call(const struct ngr_site *s, PyObject *recv, const char 
                 ngr_acc_emit(s->f, s->off, t->kind == NGR_ACC_CONTAINS ? NGR_ACC_READ : t->kind, av, 0);
             return;
         }
-        return;
     }
+    if (!var)
+        var = ngr_site_object_var(s, recv);
+    if (!var)
+        return;
     const struct method_kind *t = PyDict_Check(recv) ? dict_methods
                                   : PyAnySet_Check(recv) ? set_methods : seq_methods;
     for (; t->name; t++) {
@@ -142,7 +144,7 @@ enum ngr_verdict ngr_on_call(const struct ngr_site *s)
     if (argc >= 1 && whole_read_builtin(callable)) {
         PyObject *c = args[0];
         PyObject *d = c ? ngr_v_dictview_dict(c) : NULL;
-        uint32_t var = c ? ngr_vars_tracked(d ? d : c) : 0;
+        uint32_t var = c ? ngr_site_object_var(s, d ? d : c) : 0;
         if (var)
             emit_whole_read(s, var);
     }

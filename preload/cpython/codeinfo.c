@@ -40,6 +40,7 @@ static struct ngr_codeinfo *analyse(PyCodeObject *co)
         free(ci);
         return NULL;
     }
+    ci->machinery = -1;
     ci->loc = calloc((size_t)ci->n_units + 1, sizeof *ci->loc);
     if (!ci->loc) {
         info_free(ci);

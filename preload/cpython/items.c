@@ -14,18 +14,23 @@ uint32_t ngr_dict_attr_var(PyObject *dict, PyObject *key)
     if (!PyDict_Check(dict) || !key || !PyUnicode_CheckExact(key))
         return 0;
     PyObject *owner = ngr_vars_dict_owner(dict);
-    return owner ? ngr_vars_attr(owner, key) : 0;
+    return owner ? ngr_vars_attr(ngr_vars_tracked(owner), key) : 0;
 }
 
 bool ngr_emit_item(const struct ngr_site *s, unsigned kind, PyObject *container, PyObject *key)
 {
     uint32_t var = ngr_vars_tracked(container);
     if (!var) {
+        /* a traced object's __dict__ used as a dict: its attributes, before the dict itself */
         uint32_t av = ngr_dict_attr_var(container, key);
         unsigned base = kind & ~NGR_ACC_FLAG_ATOMIC;
-        if (av)
+        if (av) {
             ngr_acc_emit(s->f, s->off, base == NGR_ACC_CONTAINS ? NGR_ACC_READ : base, av, 0);
-        return av != 0;
+            return true;
+        }
+        var = ngr_site_object_var(s, container);
+        if (!var)
+            return false;
     }
     /* Items of a dict or set, and of a traced object's own mapping protocol (a WeakValueDictionary,
      * an OrderedDict-like class: obj[k] runs its __getitem__), are told apart by key; a list's,

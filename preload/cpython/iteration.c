@@ -34,7 +34,7 @@ enum ngr_verdict ngr_on_get_iter(const struct ngr_site *s)
     if (!it)
         return NGR_KEEP;
     PyObject *d = ngr_v_dictview_dict(it);
-    uint32_t var = ngr_vars_tracked(d ? d : it);
+    uint32_t var = ngr_site_object_var(s, d ? d : it);
     if (!var)
         return ngr_is_container_like(it) ? NGR_KEEP : NGR_DISABLE; /* a range, a str, a generator ... */
     uint64_t fid = ngr_frame_id(s->f, s->co, s->off);

@@ -47,6 +47,27 @@ static inline bool ngr_site_stack_known(const struct ngr_site *s, int n)
     return ngr_v_stack_known(s->ci->vdata, s->unit, n);
 }
 
+/* Is this code part of the synchronisation machinery (threading's Condition, queue.Queue ...)?
+ * Their containers are shared between threads by design and guarded by the locks the sync hooks
+ * observe: only what module state they hold is traced (decided once per code object). */
+static inline bool ngr_site_machinery(const struct ngr_site *s)
+{
+    int8_t m = atomic_load_explicit(&s->ci->machinery, memory_order_relaxed);
+    if (m < 0) {
+        const char *mod = ngr_vars_module_name(ngr_v_frame_globals(s->f));
+        m = mod && ngr_vars_sync_module(mod);
+        atomic_store_explicit(&s->ci->machinery, m, memory_order_relaxed);
+    }
+    return m;
+}
+
+/* The variable of an object a site touches: traced module state anywhere; objects shared between
+ * threads outside the synchronisation machinery. */
+static inline uint32_t ngr_site_object_var(const struct ngr_site *s, PyObject *obj)
+{
+    return ngr_site_machinery(s) ? ngr_vars_tracked(obj) : ngr_traced_var(obj);
+}
+
 /* co_names[s->arg] (borrowed), NULL if out of range. */
 static inline PyObject *ngr_site_name(const struct ngr_site *s)
 {

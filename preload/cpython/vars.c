@@ -417,7 +417,7 @@ const char *ngr_vars_module_name(PyObject *globals)
 }
 
 /* Stdlib modules whose own objects are synchronisation machinery, reported as such, not as state. */
-static bool sync_module(const char *m)
+bool ngr_vars_sync_module(const char *m)
 {
     return !strcmp(m, "threading") || !strcmp(m, "queue") || !strncmp(m, "concurrent.", 11) ||
            !strncmp(m, "multiprocessing", 15) || !strcmp(m, "_thread") || !strcmp(m, "asyncio") ||
@@ -469,7 +469,7 @@ const char *ngr_vars_class_name(PyTypeObject *tp)
         PyObject *d = tp->tp_dict;
         const char *mod = d ? str_utf8(ngr_v_dict_get_cstr(d, "__module__")) : NULL;
         const char *qual = str_utf8(((PyHeapTypeObject *)tp)->ht_qualname);
-        if (mod && qual && !sync_module(mod)) {
+        if (mod && qual && !ngr_vars_sync_module(mod)) {
             char buf[512];
             if (!strcmp(mod, "__main__")) {
                 PyObject *main = PyImport_AddModule("__main__"); /* borrowed */
@@ -725,17 +725,41 @@ uint32_t ngr_vars_tracked(PyObject *obj)
     return (uint32_t)map_get(&tracked_map, (uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)Py_TYPE(obj));
 }
 
-const char *ngr_vars_tracked_name(PyObject *obj)
+const char *ngr_vars_name(uint32_t var)
 {
-    uint32_t id = ngr_vars_tracked(obj);
-    return id && id < MAX_NAMED ? atomic_load_explicit(&var_names[id], memory_order_acquire) : NULL;
+    return var && var < MAX_NAMED ? atomic_load_explicit(&var_names[var], memory_order_acquire) : NULL;
 }
 
-uint32_t ngr_vars_attr(PyObject *obj, PyObject *attr)
+uint32_t ngr_vars_attr(uint32_t objvar, PyObject *attr)
 {
-    const char *base = ngr_vars_tracked_name(obj);
-    return base ? ngr_vars_named(obj, attr, base, NGR_VAR_OBJ_ATTR) : 0;
+    const char *base = ngr_vars_name(objvar);
+    /* Keyed by the object's variable, not its address: a rebinding of the same name keeps its
+     * attributes' variables (as for the object itself), a new shared object at a dead one's
+     * address gets new ones.  No user-space address has the top bit set. */
+    return base ? ngr_vars_named((PyObject *)(uintptr_t)(1ull << 63 | objvar), attr, base,
+                                 NGR_VAR_OBJ_ATTR) : 0;
 }
+
+const char *ngr_vars_intern(const char *name)
+{
+    ngr_spin_lock(&name_map.lock);
+    const char *kept = intern_name_locked(name);
+    ngr_spin_unlock(&name_map.lock);
+    return kept;
+}
+
+uint32_t ngr_vars_new_object(const char *name, unsigned kind)
+{
+    const char *kept = ngr_vars_intern(name); /* one copy per name, however many objects bear it */
+    if (!kept)
+        return 0;
+    uint32_t id = ngr_new_var_id();
+    ngr_define_var(id, kind, ngr_intern_string(kept, strlen(kept)), 0);
+    if (id < MAX_NAMED)
+        atomic_store_explicit(&var_names[id], kept, memory_order_release);
+    return id;
+}
+
 
 /* ---- keys ---------------------------------------------------------------------------------- */
 

@@ -106,6 +106,11 @@ PyObject *ngr_v_dict_get_str(PyObject *dict, PyObject *name, int *unsafe);
 /* The same with a C string name. */
 PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name);
 
+/* Free-threaded builds: 1 when the calling thread owns obj (its header's ob_tid: the thread that
+ * made it, until another thread's references merged its counts), else 0; -1 in default builds,
+ * which keep no owner. */
+int ngr_v_owned_by_caller(PyObject *obj);
+
 /* A 3.15 lazy import (`lazy import x`, `lazy from m import x`): the placeholder a module global
  * holds until its first use, when CPython replaces it by the imported object.  False before 3.15. */
 bool ngr_v_is_lazy_import(PyObject *v);

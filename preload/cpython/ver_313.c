@@ -115,7 +115,7 @@ bool ngr_v_stack_known(const void *vdata, int unit, int n)
 
 /* ---- objects --------------------------------------------------------------------------------- */
 
-#include "ver_dicts.h"
+#include "ver_objects.h"
 
 int ngr_v_module_needs_gil(PyObject *module)
 {

@@ -24,7 +24,7 @@
 
 #include "ver_stackref_frames.h"
 #include "ver_decode.h"
-#include "ver_dicts.h"
+#include "ver_objects.h"
 
 int ngr_v_decode(PyCodeObject *co, struct ngr_insn **insns, int *n_units, void **vdata)
 {

@@ -1,10 +1,10 @@
-/* ver_dicts.h — dict internals the version layer reads, for every version whose dicts have
- * them (3.13 to 3.15: dict views' dv_dict, the keys table's kind).  Included by one ver_<XY>.c
+/* ver_objects.h — object internals the version layer reads, the same in every version (3.13 to
+ * 3.15): dict views' dv_dict, the keys table's kind, the owning thread in an object's header.  Included by one ver_<XY>.c
  * (one per build), after the interpreter's internal/pycore_dict.h: function definitions, not
  * declarations.
  */
-#ifndef NGR_CPYTHON_VER_DICTS_H
-#define NGR_CPYTHON_VER_DICTS_H
+#ifndef NGR_CPYTHON_VER_OBJECTS_H
+#define NGR_CPYTHON_VER_OBJECTS_H
 
 PyObject *ngr_v_dictview_dict(PyObject *view)
 {
@@ -46,6 +46,18 @@ PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name)
     PyObject *v = ngr_v_dict_get_str(dict, s, NULL);
     Py_DECREF(s);
     return v;
+}
+
+int ngr_v_owned_by_caller(PyObject *obj)
+{
+#ifdef Py_GIL_DISABLED
+    /* ob_tid: the thread that owns the object for biased reference counting (0 once its counts
+     * were merged, after another thread kept it alive) */
+    return _Py_IsOwnedByCurrentThread(obj) ? 1 : 0;
+#else
+    (void)obj;
+    return -1;
+#endif
 }
 
 #endif
