@@ -25,8 +25,9 @@
  * of classes whose __slots__ leave out __weakref__ give no signal and may be taken for a
  * predecessor of the same class at the same address.
  *
- * Names: where the object was stored last seen (ngr_shared_hint: `self.settings = {...}` names the
- * dict "app.Config().settings"), else its class ("app.Stats()") or its type ("<dict>").
+ * Names: an object of a class by its class ("app.Stats()"); a container by where it was stored
+ * (ngr_shared_hint: `self.settings = {...}` names the dict "app.Config().settings"), else by its
+ * type ("<dict>").
  */
 #include "acc.h"
 
@@ -214,14 +215,15 @@ static const char *container_name(PyObject *o)
            : PyByteArray_Check(o) ? "<bytearray>" : "<deque>";
 }
 
-/* The object's name: a hint, else its class's ("app.Stats()"). */
+/* The object's name: an object of a class is named by its class ("app.Stats()": what the report
+ * groups by, whoever stored it where — pytest keeps a TestCase in its own attributes); a
+ * container by where it was stored (a hint), else its type. */
 static const char *object_name(PyObject *obj, bool container, char *buf, size_t cap)
 {
-    const char *h = hint_of(obj);
-    if (h)
-        return h;
-    if (container)
-        return container_name(obj);
+    if (container) {
+        const char *h = hint_of(obj);
+        return h ? h : container_name(obj);
+    }
     const char *cls = ngr_vars_class_name(Py_TYPE(obj));
     snprintf(buf, cap, "%s()", cls && *cls ? cls : "?");
     return buf;
