@@ -555,6 +555,15 @@ void ngr_vars_held_forget(PyObject *ns, PyObject *name)
     ngr_spin_unlock(&held_map.lock);
 }
 
+uint32_t ngr_vars_named_maybe(PyObject *ns, PyObject *name, const char *ns_name)
+{
+    if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
+        return 0;
+    Py_hash_t h = PyObject_Hash(name); /* exact str: cached, no user code */
+    struct slot *s = map_find(&var_map, (uint64_t)(uintptr_t)ns, (uint64_t)h ^ cstr_hash(ns_name));
+    return s ? (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire) : 0;
+}
+
 uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind)
 {
     if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
