@@ -141,6 +141,10 @@ NGR_HIDDEN uint64_t ngr_frame_id(ngr_vframe *f, PyCodeObject *co, int offset);
 NGR_HIDDEN void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id,
                              uint64_t key_id);
 
+/* One instruction that reads and writes a variable in one unprotected step (next() on a shared
+ * iterator): a read and a write of one function activation, never filtered. */
+NGR_HIDDEN void ngr_acc_emit_rmw(ngr_vframe *f, int offset, uint32_t var_id, uint64_t key_id);
+
 /* Reads of variable `var` at an instruction may be switched off (DISABLE) after being recorded:
  * true when the variable was written at most once so far and is not known to change; it is then
  * flagged, and its next write turns the instructions back on (ngr_monitor_restart). */
@@ -159,6 +163,8 @@ NGR_HIDDEN bool ngr_is_dunder(PyObject *name);
 NGR_HIDDEN bool ngr_is_container_like(PyObject *o);
 /* A dict or a (non-frozen) set: items are told apart by key. */
 NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
+/* An iterator or generator of a built-in type: next() moves its position. */
+NGR_HIDDEN bool ngr_is_iterator(PyObject *o);
 /* Could an instance of this type be traced (an instance of a class of a traced module)? */
 NGR_HIDDEN bool ngr_is_instance_trackable(PyObject *o);
 

@@ -52,6 +52,15 @@ bool ngr_is_container_like(PyObject *o)
            PyByteArray_Check(o) || ngr_v_dictview_dict(o) || is_deque_type(Py_TYPE(o));
 }
 
+bool ngr_is_iterator(PyObject *o)
+{
+    /* iterator types return themselves from iter() and move on next(): list/dict/set/tuple
+     * iterators, generators, enumerate, zip, map, itertools ...  (file objects are their own
+     * iterators too, through iobase_iter, and lock themselves: left out) */
+    PyTypeObject *tp = Py_TYPE(o);
+    return tp->tp_iter == PyObject_SelfIter && tp->tp_iternext && !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE);
+}
+
 bool ngr_is_instance_trackable(PyObject *o)
 {
     PyTypeObject *tp = Py_TYPE(o);

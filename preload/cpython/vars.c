@@ -620,7 +620,7 @@ static bool trackable(PyObject *obj)
         return true;
     if (PyType_Check(obj) || PyModule_Check(obj) || PyFunction_Check(obj) || PyCFunction_Check(obj))
         return false;
-    return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
+    return ngr_is_iterator(obj) || ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp));
 }
 
 static PyObject *instance_dict(PyObject *obj);
@@ -634,7 +634,8 @@ bool ngr_vars_track(PyObject *obj, const char *name)
     if (s && atomic_load_explicit(&s->val, memory_order_acquire))
         return true; /* first name wins: the object keeps its identity in the report */
     unsigned kind = PyDict_Check(obj) || PyList_Check(obj) || PyAnySet_Check(obj) ||
-                    PyByteArray_Check(obj) || is_deque(Py_TYPE(obj)) ? NGR_VAR_CONTAINER : NGR_VAR_OBJ_ATTR;
+                    PyByteArray_Check(obj) || is_deque(Py_TYPE(obj)) ? NGR_VAR_CONTAINER
+                    : ngr_is_iterator(obj) ? NGR_VAR_ITERATOR : NGR_VAR_OBJ_ATTR;
     /* One variable per name: `cache = {}` rebinding app.cache to a new dict keeps the variable
      * (what users read in the report), and repeated rebinding does not grow the metadata. */
     uint64_t nk = cstr_hash(name) | 1;

@@ -82,7 +82,7 @@ class Program:
                 elif what == "expect" and rest == "clean":
                     self.clean = True
                 else:
-                    spec = rest.split(" -- ")[0].split()
+                    spec = rest.split(" -- ")[0].split(None, 1)
                     if len(spec) != 2:
                         raise SystemExit(f"{path}:{lineno}: want '# {what}: KIND VAR'")
                     if what == "also-ok" and " -- " not in rest:
