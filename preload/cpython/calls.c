@@ -146,7 +146,8 @@ static bool may_touch_container(PyObject *callable, PyObject *self_or_null, int 
     return (PyCFunction_Check(callable) && PyCFunction_GET_SELF(callable) &&
             ngr_is_container_like(PyCFunction_GET_SELF(callable))) ||
            (argc >= 1 && whole_read_builtin(callable)) || (argc == 1 && is_builtin(callable, "len")) ||
-           (argc >= 1 && c_function_of(callable)) || (argc >= 1 && is_builtin(callable, "next"));
+           (argc >= 1 && c_function_of(callable)) || (argc >= 1 && is_builtin(callable, "next")) ||
+           (argc == 1 && is_builtin(callable, "iter"));
 }
 
 enum ngr_verdict ngr_on_call(const struct ngr_site *s)
@@ -184,6 +185,13 @@ enum ngr_verdict ngr_on_call(const struct ngr_site *s)
         /* next(it): reads and moves the iterator's position, two steps (3.13t list iterators
          * hand an item out twice; a generator raises when two threads resume it) */
         ngr_iter_advance(s, args[0]);
+        return NGR_KEEP;
+    }
+    if (argc == 1 && is_builtin(callable, "iter")) {
+        /* iter(d), as in next(iter(d)) for a dict's first key: a read of the whole container (its
+         * order and its first items), atomic as far as the taking goes */
+        if (args[0])
+            ngr_emit_item(s, NGR_ACC_READ | NGR_ACC_FLAG_ATOMIC, args[0], NULL);
         return NGR_KEEP;
     }
     if (argc == 1 && is_builtin(callable, "len")) {
