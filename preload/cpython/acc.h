@@ -163,6 +163,11 @@ NGR_HIDDEN bool ngr_is_dunder(PyObject *name);
 NGR_HIDDEN bool ngr_is_container_like(PyObject *o);
 /* A dict or a (non-frozen) set: items are told apart by key. */
 NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
+/* Once, at init: the type facts it needs (the deque type). */
+NGR_HIDDEN int ngr_classify_init(void);
+/* Could obj be shared between threads and traced as such (shared.c)?  *container: as a container
+ * (dict, list, set, deque, bytearray, generator), else as an object of a class. */
+NGR_HIDDEN bool ngr_is_shareable(PyObject *o, bool *container);
 /* An iterator or generator of a built-in type: next() moves its position. */
 NGR_HIDDEN bool ngr_is_iterator(PyObject *o);
 /* Could an instance of this type be traced (an instance of a class of a traced module)? */

@@ -296,15 +296,8 @@ uint32_t ngr_traced_var(PyObject *obj)
     uint32_t v = ngr_vars_tracked(obj);
     if (v)
         return v;
-    /* Only objects whose death can be seen (containers' deallocators, weak references): another
-     * would be taken for its successor at the same address, of the same type, and pair accesses
-     * of two unrelated objects.  So iterators only when held in module state (vars.c) — list and
-     * dict iterators die unseen, by the million — but generators; objects of classes without
-     * weak references (__slots__ without __weakref__) only in module state too. */
-    bool container = (ngr_is_container_like(obj) && !ngr_v_dictview_dict(obj)) || PyGen_CheckExact(obj);
-    if (!container && !(ngr_is_instance_trackable(obj) && PyType_SUPPORTS_WEAKREFS(Py_TYPE(obj))))
-        return 0;
-    return ngr_shared_var(obj, container);
+    bool container;
+    return ngr_is_shareable(obj, &container) ? ngr_shared_var(obj, container) : 0;
 }
 
 int ngr_shared_init(void)
