@@ -237,7 +237,7 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
          * Rebinding one from elsewhere than the module's own body is a patch (patches.c). */
         if (PyType_Check(new_value))
             ngr_watch_class((PyTypeObject *)new_value);
-        if (ev == PyDict_EVENT_MODIFIED && !own_body(dict)) {
+        if (ev == PyDict_EVENT_MODIFIED && !own_body(dict) && !replaces_lazy_import(dict, key)) {
             uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind);
             ngr_vframe *f = ngr_v_current_frame();
             if (f)
