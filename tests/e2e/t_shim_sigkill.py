@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t_shim_reader import check, env_for, read_trace, traces_in  # noqa: E402
+import interp  # noqa: E402
 
 PY = os.environ["NGR_PYTHON"]
 TMP = os.environ["NGR_TMP"]
@@ -112,7 +113,7 @@ for i in range(16):
 print("started", flush=True)
 threading.Event().wait()
 '''
-hooks = os.path.join(os.environ["NGR_BUILD"], "nogilrace-cp313t.so")
+hooks = os.path.join(os.environ["NGR_BUILD"], "nogilrace-%s.so" % interp.tag())
 nm = subprocess.run(["nm", "-D", "--defined-only", hooks], capture_output=True, text=True)
 if "ngr_hooks_init" in nm.stdout:
     d = os.path.join(TMP, "kill-hooks")
