@@ -227,7 +227,10 @@ def main():
     version = target_version()
     progs = [Program(p, version) for p in paths]
 
-    logdir = os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "test-logs", "corpus")
+    # scripts/check keeps each interpreter's logs apart (NGR_LOG_DIR=$BUILD/test-logs/<label>).
+    logdir = os.path.join(env.get("NGR_LOG_DIR") or
+                          os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "test-logs"),
+                          "corpus")
     os.makedirs(logdir, exist_ok=True)
     for p in progs:
         for ext in (".json", ".log"):

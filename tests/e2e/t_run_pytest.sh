@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `nogilrace run -- python -m pytest --parallel-threads=8` on the bundled suite (tests/pytest-suite,
-# run in a venv of the free-threaded python with pytest and pytest-run-parallel made by
+# run in a venv of the python under test with pytest and pytest-run-parallel made by
 # scripts/ft-venv): exactly the racy tests' variables are reported, the clean file gives nothing,
 # pytest's own status passes through (0 -> 66 because races were found).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
-venv_py=$("$NGR_ROOT/scripts/ft-venv") || fail "scripts/ft-venv could not make the pytest venv"
+venv_py=$("$NGR_ROOT/scripts/ft-venv" "$NGR_PYTHON") || fail "scripts/ft-venv could not make the pytest venv"
 suite=$NGR_ROOT/tests/pytest-suite
 
 # pytest's own output goes to a file so the JSON report alone is on stdout; `exec` keeps the
