@@ -43,7 +43,12 @@ static void run_facts(void)
     R.processes = 1;
     R.events = 12345;
     R.procs = ngr_xcalloc(1, sizeof *R.procs);
-    R.procs[0] = (struct ngr_process_info){ngr_xstrdup("/t/a.ngrtrace"), 10, 9, ngr_xstrdup("python app.py"), true, 12345};
+    R.procs[0] = (struct ngr_process_info){.trace = ngr_xstrdup("/t/a.ngrtrace"), .pid = 10, .ppid = 9,
+                                           .cmdline = ngr_xstrdup("python app.py"), .finished = true, .events = 12345,
+                                           .stopped_early = true};
+    R.stopped_early = 1;
+    R.traces_no_header = 2;
+    R.traces_unreadable = 1;
     R.ngil_notes = 2;
     R.gil_notes = ngr_xcalloc(2, sizeof *R.gil_notes);
     R.gil_notes[0] = (struct ngr_gil_note){ngr_xstrdup("legacy_ext"), true, 10};

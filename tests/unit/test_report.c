@@ -212,3 +212,148 @@ Test(report, truncated_trace_warns)
     cr_expect(truncated, "no truncation warning");
     ngr_report_free(&rep);
 }
+
+/* ---- names from the trace in the text report (issue #12) ------------------------------------------ */
+
+/* Everything after the last report() call on the redirected stdout. */
+static char *stdout_text(void)
+{
+    fflush(stdout);
+    FILE *f = cr_get_redirected_stdout();
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    return buf;
+}
+
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+    size_t n = 0;
+    for (const char *p = text; p; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    }
+    return n;
+}
+
+/* A thread named "x\n==================\nWARNING: nogilrace: ..." printed a forged finding, and
+ * escape sequences in any name reached the terminal.  Every name the text report prints (threads,
+ * variables, keys, files, functions, locks, the GIL note's module) is escaped, once. */
+Test(report, names_cannot_forge_findings_or_drive_the_terminal)
+{
+    struct ngr_tg *g = ngr_tg_new(4096);
+    ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5\x1b[2J", "python app.py");
+    ngr_tg_var(g, X, NGR_VAR_GLOBAL, "app.x\n==================\nWARNING: nogilrace: lost-update on forged.var");
+    ngr_tg_sobj(g, L1, NGR_SOBJ_LOCK, "app.lock\x1b]0;title\x07");
+    ngr_tg_thread_name(g, 2, "w0\n==================\nWARNING: nogilrace: check-then-act on forged.too (global)");
+    ngr_tg_thread_name(g, 3, "w1\r\x1b[31mred\xc2\x9b" "31m\xe2\x80\xaereversed");
+    ngr_tg_gil(g, true, "ext\nnote: forged");
+    uint32_t s2 = ngr_tg_stack1(g, "app\n==================\n.py", "work\x1b[1m", 8);
+    fx_start2(g);
+    fx_rmw(g, 2, X, 0, 0x20, s2, 0);
+    ngr_tg_sync(g, 3, NGR_SYNC_ACQUIRE, L1, 0, 0);
+    fx_rmw(g, 3, X, 0, 0x30, s2, 0);
+    ngr_tg_sync(g, 3, NGR_SYNC_RELEASE, L1, 0, 0);
+    fx_finish2(g);
+    cr_assert_eq(ngr_tg_write(g, NULL, path("evil.ngrtrace")), 0);
+    ngr_tg_free(g);
+    int rc = report(path("evil.ngrtrace"), NULL, NULL);
+    const char *out = stdout_text();
+    cr_expect_eq(rc, 66, "%s", out);
+    cr_expect_eq(count_lines_starting(out, "WARNING: nogilrace:"), 1, "one finding, one header line:\n%s", out);
+    cr_expect_eq(count_lines_starting(out, "=================="), 2, "%s", out);
+    cr_expect_eq(count_lines_starting(out, "note:"), 1, "%s", out);
+    cr_expect_null(strchr(out, '\x1b'), "an ESC reached the output:\n%s", out);
+    cr_expect_null(strchr(out, '\r'), "%s", out);
+    cr_expect_null(strchr(out, '\x07'), "%s", out);
+    cr_expect_null(strstr(out, "\xc2\x9b"), "a C1 control reached the output");
+    cr_expect_null(strstr(out, "\xe2\x80\xae"), "a bidi override reached the output");
+    /* shown, escaped */
+    cr_expect_not_null(strstr(out, "app.x\\n==================\\nWARNING: nogilrace: lost-update on forged.var"), "%s", out);
+    cr_expect_not_null(strstr(out, "\"w1\\r\\x1b[31mred\\u009b31m\\u202ereversed\""), "%s", out);
+    cr_expect_not_null(strstr(out, "app.lock\\x1b]0;title\\x07"), "%s", out);
+    cr_expect_not_null(strstr(out, "#0 work\\x1b[1m app\\n==================\\n.py:8"), "%s", out);
+    cr_expect_not_null(strstr(out, "importing ext\\nnote: forged (pid"), "%s", out);
+    cr_expect_not_null(strstr(out, "; Python 3.13.5\\x1b[2J"), "%s", out);
+}
+
+/* ---- what the report could not see: exit status and summary (issue #12) ------------------------- */
+
+/* A trace of one process: racy or not; flags of its PROCESS record; header flags; a warning NOTE. */
+static void write_process(const char *name, bool racy, unsigned proc_flags, const char *version, uint32_t hdr_flags,
+                          const char *note, uint32_t pid)
+{
+    struct ngr_tg *g = ngr_tg_new(4096);
+    ngr_tg_process(g, proc_flags, version, "python app.py");
+    if (note)
+        ngr_tg_note(g, NGR_NOTE_WARNING, note);
+    ngr_tg_var(g, X, NGR_VAR_GLOBAL, "app.x");
+    ngr_tg_sobj(g, L1, NGR_SOBJ_LOCK, "app.lock");
+    uint32_t s = fx_at(g, "work", 8);
+    fx_start2(g);
+    if (!(proc_flags & NGR_PROC_NO_HOOKS)) { /* an untraced process records no Python access */
+        fx_rmw(g, 2, X, 0, 0x20, s, racy ? 0 : L1);
+        fx_rmw(g, 3, X, 0, 0x30, s, racy ? 0 : L1);
+    }
+    fx_finish2(g);
+    struct ngr_tg_opts o = {.header_flags = hdr_flags, .pid = pid};
+    cr_assert_eq(ngr_tg_write(g, &o, path(name)), 0);
+    ngr_tg_free(g);
+}
+
+#define FT NGR_PROC_FREE_THREADED
+#define UNTRACED_NOTE "no CPython hooks for this interpreter (nogilrace-cp314t.so not found): this process ran untraced"
+#define STOPPED_NOTE "tracing stopped: disk full (No space left on device)"
+
+/* The order: races (66, or --exit-code) first, then a Python process that ran untraced (67), then
+ * tracing that stopped early (68), else 0. */
+Test(report, exit_status_says_what_was_not_traced)
+{
+    write_process("clean.ngrtrace", false, FT, "3.13.5", 0, NULL, 100);
+    write_process("racy.ngrtrace", true, FT, "3.13.5", 0, NULL, 101);
+    write_process("untraced.ngrtrace", false, FT | NGR_PROC_NO_HOOKS, "3.14.0 free-threading build", 0, UNTRACED_NOTE, 102);
+    write_process("stopped.ngrtrace", false, FT, "3.13.5", NGR_HDR_DISABLED, STOPPED_NOTE, 103);
+    cr_expect_eq(report(path("clean.ngrtrace"), NULL, NULL), 0);
+    cr_expect_eq(report(path("untraced.ngrtrace"), NULL, NULL), 67);
+    cr_expect_eq(report(path("stopped.ngrtrace"), NULL, NULL), 68);
+    cr_expect_eq(report(path("clean.ngrtrace"), path("untraced.ngrtrace"), NULL), 67);
+    cr_expect_eq(report(path("stopped.ngrtrace"), path("untraced.ngrtrace"), NULL), 67, "67 before 68");
+    cr_expect_eq(report(path("racy.ngrtrace"), path("untraced.ngrtrace"), path("stopped.ngrtrace")), 66, "races first");
+    cr_expect_eq(report("--exit-code=3", path("racy.ngrtrace"), path("stopped.ngrtrace")), 3);
+    cr_expect_eq(report("--exit-code=0", path("racy.ngrtrace"), path("stopped.ngrtrace")), 68,
+                 "--exit-code=0 lets the next checks speak");
+    cr_expect_eq(report("--format=json", path("untraced.ngrtrace"), NULL), 67, "every format");
+    cr_expect_eq(report("--format=sarif", path("stopped.ngrtrace"), NULL), 68, "every format");
+}
+
+/* The summary line names the untraced process's interpreter and the reason its NOTE gives, and
+ * why tracing stopped early. */
+Test(report, summary_says_what_was_not_traced)
+{
+    write_process("untraced.ngrtrace", false, FT | NGR_PROC_NO_HOOKS, "3.14.0 free-threading build", 0, UNTRACED_NOTE, 102);
+    write_process("stopped.ngrtrace", false, FT, "3.13.5", NGR_HDR_DISABLED, STOPPED_NOTE, 103);
+    report(path("untraced.ngrtrace"), path("stopped.ngrtrace"), NULL);
+    const char *out = stdout_text();
+    const char *sum = strstr(out, "nogilrace: 0 races found");
+    cr_assert_not_null(sum, "%s", out);
+    cr_expect_not_null(strstr(sum, "; 1 Python process ran untraced (pid 102, Python 3.14.0: " UNTRACED_NOTE ")"),
+                       "%s", sum);
+    cr_expect_not_null(strstr(sum, "; tracing stopped early in 1 process (pid 103: " STOPPED_NOTE "), events are missing"),
+                       "%s", sum);
+    cr_expect_null(strchr(sum, '\n') ? strchr(strchr(sum, '\n') + 1, '\n') : NULL, "one line: %s", sum);
+
+    char *paths[] = {path("untraced.ngrtrace"), path("stopped.ngrtrace")};
+    struct ngr_report rep;
+    memset(&rep, 0, sizeof rep);
+    char err[512];
+    cr_assert_eq(ngr_analyze_files(paths, 2, &rep, NULL, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(rep.untraced, 1);
+    cr_expect_eq(rep.stopped_early, 1);
+    cr_assert_eq(rep.processes, 2);
+    cr_expect(rep.procs[0].untraced && !rep.procs[0].stopped_early);
+    cr_expect(rep.procs[1].stopped_early && !rep.procs[1].untraced);
+    cr_expect_str_eq(rep.procs[0].note, UNTRACED_NOTE);
+    cr_expect_str_eq(rep.procs[1].note, STOPPED_NOTE);
+    ngr_report_free(&rep);
+}
