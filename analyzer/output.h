@@ -15,7 +15,8 @@
 
 /* Version of the JSON document's layout (docs/json-schema.md): bumped when fields are added;
  * fields are never renamed or removed. */
-#define NGR_JSON_SCHEMA_VERSION 1
+#define NGR_JSON_SCHEMA_VERSION 2 /* 2: traces[].untraced/stopped_early, summary's untraced, stopped_early,
+                                     traces_without_header, traces_unreadable */
 
 struct ngr_output_opts {
     const char *tool_version;  /* "0.1.0"; NULL writes "unknown" */

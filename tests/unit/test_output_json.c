@@ -82,6 +82,12 @@ Test(output_json, top_level_fields)
     cr_expect_str_eq(mj_str(d, "traces.0.cmdline"), "python app.py");
     cr_expect_eq(mj_bool(d, "traces.0.finished"), 1);
     cr_expect_eq(mj_num(d, "traces.0.events"), 12345);
+    cr_expect_eq(mj_bool(d, "traces.0.untraced"), 0);
+    cr_expect_eq(mj_bool(d, "traces.0.stopped_early"), 1);
+    cr_expect_eq(mj_num(d, "summary.untraced"), 0);
+    cr_expect_eq(mj_num(d, "summary.stopped_early"), 1);
+    cr_expect_eq(mj_num(d, "summary.traces_without_header"), 2);
+    cr_expect_eq(mj_num(d, "summary.traces_unreadable"), 1);
     cr_expect_str_eq(mj_str(d, "warnings.0"), "/t/a.ngrtrace: trace incomplete");
     cr_expect_eq(mj_num(d, "summary.races"), 2);
     cr_expect_eq(mj_num(d, "summary.observed"), 1);
