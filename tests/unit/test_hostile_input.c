@@ -13,71 +13,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis_fixture.h"
+#include "report_fixture.h"
 #include "dump.h"
 #include "replay.h"
-#include "report.h"
-
-static char DIR_[64];
-
-static void setup(void)
-{
-    snprintf(DIR_, sizeof DIR_, "/tmp/ngr-test-hostile-XXXXXX");
-    cr_assert_not_null(mkdtemp(DIR_));
-    cr_redirect_stdout();
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
-    cr_expect_eq(system(cmd), 0);
-}
 
 /* a FIFO that hangs the reader must fail the test, not the test run */
-TestSuite(hostile, .init = setup, .fini = teardown, .timeout = 60);
-
-static char *path(const char *name)
-{
-    static char buf[8][160];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, 160, "%s/%s", DIR_, name);
-    return p;
-}
+TestSuite(hostile, .init = fx_dir_init, .fini = fx_dir_fini, .timeout = 60);
 
 /* The racy trace of test_report.c: a lost update on app.x by worker-0 and worker-1. */
 static void write_racy(const char *name, uint32_t chunk_size)
 {
-    struct ngr_tg *g = ngr_tg_new(chunk_size);
-    ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5", "python app.py");
-    ngr_tg_var(g, X, NGR_VAR_GLOBAL, "app.x");
-    ngr_tg_thread_name(g, 2, "worker-0");
-    ngr_tg_thread_name(g, 3, "worker-1");
-    uint32_t s = fx_at(g, "work", 8);
-    fx_start2(g);
-    fx_rmw(g, 2, X, 0, 0x20, s, 0);
-    fx_rmw(g, 3, X, 0, 0x30, s, 0);
-    fx_finish2(g);
-    cr_assert_eq(ngr_tg_write(g, NULL, path(name)), 0);
-    ngr_tg_free(g);
+    fx_write_trace(name, true, NULL, chunk_size);
 }
 
 static void write_bytes(const char *name, const void *p, size_t n)
 {
-    FILE *f = fopen(path(name), "wb");
+    FILE *f = fopen(fx_path(name), "wb");
     cr_assert_not_null(f);
     cr_assert_eq(fwrite(p, 1, n, f), n);
     cr_assert_eq(fclose(f), 0);
-}
-
-static int report(const char *a1, const char *a2, const char *a3)
-{
-    char *argv[] = {"report", (char *)a1, (char *)a2, (char *)a3, NULL};
-    int argc = 1;
-    while (argv[argc])
-        argc++;
-    return ngr_cmd_report(argc, argv);
 }
 
 static const char *find_warning(const struct ngr_report *r, const char *a, const char *b)
@@ -101,13 +55,10 @@ Test(hostile, files_without_header_do_not_hide_the_others)
     write_bytes("empty.ngrtrace", zeros, 0);
     write_bytes("zeros.ngrtrace", zeros, sizeof zeros);
     write_bytes("short.ngrtrace", zeros, 100);
-    cr_expect_eq(report(DIR_, NULL, NULL), 66, "the directory: the parent's race");
+    cr_expect_eq(fx_report(FX_DIR, NULL, NULL), 66, "the directory: the parent's race");
 
-    char *paths[] = {path("empty.ngrtrace"), path("parent.ngrtrace"), path("short.ngrtrace"), path("zeros.ngrtrace")};
-    struct ngr_report rep;
-    memset(&rep, 0, sizeof rep);
-    char err[512];
-    cr_assert_eq(ngr_analyze_files(paths, 4, &rep, NULL, err, sizeof err), 0, "%s", err);
+    char *paths[] = {fx_path("empty.ngrtrace"), fx_path("parent.ngrtrace"), fx_path("short.ngrtrace"), fx_path("zeros.ngrtrace")};
+    struct ngr_report rep = fx_analyse_files(paths, 4);
     cr_expect_eq(rep.nfindings, 1);
     cr_expect_eq(rep.processes, 1);
     cr_expect_eq(rep.traces_no_header, 3);
@@ -129,11 +80,11 @@ Test(hostile, a_file_without_header_alone_is_an_error)
     struct ngr_report rep;
     memset(&rep, 0, sizeof rep);
     char err[512];
-    char *paths[] = {path("zeros.ngrtrace")};
+    char *paths[] = {fx_path("zeros.ngrtrace")};
     cr_expect_eq(ngr_analyze_files(paths, 1, &rep, NULL, err, sizeof err), -1);
     cr_expect_not_null(strstr(err, "zeros.ngrtrace: byte 0: only zeros: no trace header"), "%s", err);
     ngr_report_free(&rep);
-    cr_expect_eq(report(path("zeros.ngrtrace"), NULL, NULL), 2);
+    cr_expect_eq(fx_report(fx_path("zeros.ngrtrace"), NULL, NULL), 2);
 }
 
 /* A corrupt trace among several is named in a warning and the others are reported; only when no
@@ -143,22 +94,19 @@ Test(hostile, corrupt_trace_among_others_warns)
     write_racy("good.ngrtrace", 4096);
     write_bytes("junk.ngrtrace", "this is not a trace\n", 20);
     write_racy("flip.ngrtrace", 4096);
-    FILE *f = fopen(path("flip.ngrtrace"), "r+b");
+    FILE *f = fopen(fx_path("flip.ngrtrace"), "r+b");
     cr_assert_not_null(f);
     fseek(f, 4096 + 4096 + 40, SEEK_SET); /* inside chunk 1, a sealed event chunk */
     int c = fgetc(f);
     fseek(f, 4096 + 4096 + 40, SEEK_SET);
     fputc(c ^ 0x55, f);
     fclose(f);
-    cr_expect_eq(report(DIR_, NULL, NULL), 66);
-    cr_expect_eq(report(path("junk.ngrtrace"), path("good.ngrtrace"), NULL), 66);
-    cr_expect_eq(report(path("junk.ngrtrace"), path("flip.ngrtrace"), NULL), 2, "nothing readable");
+    cr_expect_eq(fx_report(FX_DIR, NULL, NULL), 66);
+    cr_expect_eq(fx_report(fx_path("junk.ngrtrace"), fx_path("good.ngrtrace"), NULL), 66);
+    cr_expect_eq(fx_report(fx_path("junk.ngrtrace"), fx_path("flip.ngrtrace"), NULL), 2, "nothing readable");
 
-    char *paths[] = {path("flip.ngrtrace"), path("good.ngrtrace"), path("junk.ngrtrace")};
-    struct ngr_report rep;
-    memset(&rep, 0, sizeof rep);
-    char err[512];
-    cr_assert_eq(ngr_analyze_files(paths, 3, &rep, NULL, err, sizeof err), 0, "%s", err);
+    char *paths[] = {fx_path("flip.ngrtrace"), fx_path("good.ngrtrace"), fx_path("junk.ngrtrace")};
+    struct ngr_report rep = fx_analyse_files(paths, 3);
     cr_expect_eq(rep.nfindings, 1);
     cr_expect_eq(rep.processes, 1, "the corrupt trace's findings are not merged");
     cr_expect_eq(rep.traces_unreadable, 2);
@@ -172,18 +120,18 @@ Test(hostile, corrupt_trace_among_others_warns)
 /* Named on the command line, a FIFO would block open() until a writer came. */
 Test(hostile, fifo_named_as_a_trace_is_refused)
 {
-    cr_assert_eq(mkfifo(path("pipe.ngrtrace"), 0600), 0);
+    cr_assert_eq(mkfifo(fx_path("pipe.ngrtrace"), 0600), 0);
     struct ngr_trace t;
     char err[512];
-    cr_expect_eq(ngr_trace_open(&t, path("pipe.ngrtrace"), err, sizeof err), -1);
+    cr_expect_eq(ngr_trace_open(&t, fx_path("pipe.ngrtrace"), err, sizeof err), -1);
     ngr_trace_close(&t);
     cr_expect_not_null(strstr(err, "pipe.ngrtrace: a FIFO, not a trace file"), "%s", err);
-    cr_expect_eq(report(path("pipe.ngrtrace"), NULL, NULL), 2);
-    char *argv[] = {"dump", path("pipe.ngrtrace"), NULL};
+    cr_expect_eq(fx_report(fx_path("pipe.ngrtrace"), NULL, NULL), 2);
+    char *argv[] = {"dump", fx_path("pipe.ngrtrace"), NULL};
     cr_expect_eq(ngr_cmd_dump(2, argv), 2);
     /* inside a directory it is not a trace file at all */
     write_racy("good.ngrtrace", 4096);
-    cr_expect_eq(report(DIR_, NULL, NULL), 66);
+    cr_expect_eq(fx_report(FX_DIR, NULL, NULL), 66);
 }
 
 /* ---- a file that shrinks while it is read ------------------------------------------------------ */
@@ -199,7 +147,7 @@ static void write_long(const char *name)
         fx_rmw(g, 3, X, 0, 0x21 + 2 * i, s, 0);
     }
     fx_finish2(g);
-    cr_assert_eq(ngr_tg_write(g, NULL, path(name)), 0);
+    cr_assert_eq(ngr_tg_write(g, NULL, fx_path(name)), 0);
     ngr_tg_free(g);
 }
 
@@ -210,12 +158,12 @@ Test(hostile, trace_truncated_while_analysed)
 {
     write_long("long.ngrtrace");
     struct stat st;
-    cr_assert_eq(stat(path("long.ngrtrace"), &st), 0);
+    cr_assert_eq(stat(fx_path("long.ngrtrace"), &st), 0);
     cr_assert_gt(st.st_size, 4096 + 40 * 4096, "the trace should have many chunks");
     struct ngr_trace t;
     char err[512];
-    cr_assert_eq(ngr_trace_open_ex(&t, path("long.ngrtrace"), NGR_TRACE_DEFER_CHECKS, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(truncate(path("long.ngrtrace"), 4096 + 2 * 4096), 0);
+    cr_assert_eq(ngr_trace_open_ex(&t, fx_path("long.ngrtrace"), NGR_TRACE_DEFER_CHECKS, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(truncate(fx_path("long.ngrtrace"), 4096 + 2 * 4096), 0);
     struct ngr_report rep;
     memset(&rep, 0, sizeof rep);
     cr_expect_eq(ngr_analyze_trace(&t, &rep, NULL, err, sizeof err), -1);
@@ -233,9 +181,9 @@ Test(hostile, trace_truncated_while_replayed)
     write_long("long.ngrtrace");
     struct ngr_trace t;
     char err[512];
-    cr_assert_eq(ngr_trace_open(&t, path("long.ngrtrace"), err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ngr_trace_open(&t, fx_path("long.ngrtrace"), err, sizeof err), 0, "%s", err);
     cr_assert_eq(ngr_trace_check_shrunk(&t, err, sizeof err), 0);
-    cr_assert_eq(truncate(path("long.ngrtrace"), 4096 + 4096), 0);
+    cr_assert_eq(truncate(fx_path("long.ngrtrace"), 4096 + 4096), 0);
     struct ngr_replay r;
     ngr_replay_init(&r, &t);
     struct ngr_event ev;
@@ -256,14 +204,11 @@ Test(hostile, sparse_file_holes_are_skipped)
 {
     write_racy("sparse.ngrtrace", 65536);
     struct stat st;
-    cr_assert_eq(stat(path("sparse.ngrtrace"), &st), 0);
+    cr_assert_eq(stat(fx_path("sparse.ngrtrace"), &st), 0);
     off_t data = st.st_size;
-    cr_assert_eq(truncate(path("sparse.ngrtrace"), (off_t)1 << 30), 0);
-    char *paths[] = {path("sparse.ngrtrace")};
-    struct ngr_report rep;
-    memset(&rep, 0, sizeof rep);
-    char err[512];
-    cr_assert_eq(ngr_analyze_files(paths, 1, &rep, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(truncate(fx_path("sparse.ngrtrace"), (off_t)1 << 30), 0);
+    char *paths[] = {fx_path("sparse.ngrtrace")};
+    struct ngr_report rep = fx_analyse_files(paths, 1);
     cr_expect_eq(rep.nfindings, 1);
     char want[96];
     uint64_t slots = (((uint64_t)1 << 30) - 4096 + 65535) / 65536, used = (uint64_t)(data - 4096) / 65536;
@@ -316,7 +261,7 @@ static void resident_for(uint32_t threads, size_t *after_open, size_t *after_ini
     size_t len;
     ngr_tg_build(g, NULL, &buf, &len);
     ngr_tg_free(g);
-    int fd = open(path("threads.ngrtrace"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fd = open(fx_path("threads.ngrtrace"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(fd, 0);
     for (size_t off = 0; off < len; off += 4096)
         cr_assert_eq(write(fd, buf + off, len - off < 4096 ? len - off : 4096), (ssize_t)(len - off < 4096 ? len - off : 4096));
@@ -324,7 +269,7 @@ static void resident_for(uint32_t threads, size_t *after_open, size_t *after_ini
     free(buf);
     struct ngr_trace t;
     char err[512];
-    cr_assert_eq(ngr_trace_open_ex(&t, path("threads.ngrtrace"), NGR_TRACE_DEFER_CHECKS, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ngr_trace_open_ex(&t, fx_path("threads.ngrtrace"), NGR_TRACE_DEFER_CHECKS, err, sizeof err), 0, "%s", err);
     cr_assert(t.mapped);
     cr_assert_gt(t.size, threads * 65536u);
     *after_open = present_pages(t.base, t.size);
@@ -333,7 +278,7 @@ static void resident_for(uint32_t threads, size_t *after_open, size_t *after_ini
     *after_init = present_pages(t.base, t.size);
     ngr_replay_free(&r);
     ngr_trace_close(&t);
-    unlink(path("threads.ngrtrace"));
+    unlink(fx_path("threads.ngrtrace"));
 }
 
 /* Opening a trace reads every chunk header, and the replay reads each thread's first chunk at
