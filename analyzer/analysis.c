@@ -95,10 +95,10 @@ static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t ev
             } else if (op == NGR_OP_NOTE && fl == NGR_NOTE_WARNING) {
                 char *m = ngr_trace_strdup(t, (uint32_t)ngr_trace_word(t, off, 1));
                 add_warning(rep, ngr_xasprintf("%s: %s", t->path, m));
-                if (!p->note)
-                    p->note = m; /* the first says why it ran untraced or stopped */
-                else
-                    free(m);
+                /* the last says why: a NO_HOOKS process writes only that one, and the NOTE of
+                 * tracing stopping early is the last thing its writer does */
+                free(p->note);
+                p->note = m;
             }
             off += 8ull * ngr_w0_words(w0);
         }

@@ -91,7 +91,7 @@ struct ngr_process_info {
                             nothing Python did was traced */
     bool stopped_early;  /* header flag DISABLED: tracing stopped before the process ended */
     char *python;        /* this process's Python version string ("" when not recorded) */
-    char *note;          /* its first warning NOTE (why it ran untraced or stopped), or NULL */
+    char *note;          /* its last warning NOTE (why it ran untraced or stopped), or NULL */
 };
 
 struct ngr_report {

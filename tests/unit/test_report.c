@@ -225,6 +225,8 @@ static void write_process(const char *name, bool racy, unsigned proc_flags, cons
 {
     struct ngr_tg *g = ngr_tg_new(4096);
     ngr_tg_process(g, proc_flags, version, "python app.py");
+    if (hdr_flags & NGR_HDR_DISABLED) /* an earlier, unrelated warning: the summary gives the last */
+        ngr_tg_note(g, NGR_NOTE_WARNING, "variable table full: new variables are not traced");
     if (note)
         ngr_tg_note(g, NGR_NOTE_WARNING, note);
     ngr_tg_var(g, X, NGR_VAR_GLOBAL, "app.x");
