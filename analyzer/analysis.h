@@ -48,7 +48,12 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
 
 /* Opens each path (files only; expand directories first), analyses it, merges everything into
  * rep (zeroed by the caller).  Warnings go to stderr as `nogilrace: warning: ...` and into
- * rep->warnings.  Returns 0, or -1 with one line in err for an unreadable or corrupt trace. */
+ * rep->warnings.  One unreadable trace never hides the others: among several paths, a trace that
+ * cannot be read (corrupt, not a regular file, truncated under the reader) is a warning naming it
+ * (counted in rep->traces_unreadable), and a file without a header, left by a process that died
+ * at start, a warning counted in rep->traces_no_header (only the first few of those are printed).
+ * Returns 0, or -1 with one line in err when nothing could be read: the problem of the one path
+ * given, or a line saying that none of several could be read. */
 int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, const struct ngr_analysis_opts *o,
                       char *err, size_t errlen);
 

@@ -93,6 +93,8 @@ void ngr_report_free(struct ngr_report *r)
     for (size_t i = 0; i < r->processes; i++) {
         free(r->procs[i].trace);
         free(r->procs[i].cmdline);
+        free(r->procs[i].python);
+        free(r->procs[i].note);
     }
     free(r->procs);
     for (size_t i = 0; i < r->ngil_notes; i++)

@@ -86,6 +86,12 @@ struct ngr_process_info {
     char *cmdline;
     bool finished;       /* the process ended cleanly (else the trace is incomplete) */
     uint64_t events;     /* access + sync + thread records read */
+    /* added for issue #12 (additive): */
+    bool untraced;       /* PROCESS flag NO_HOOKS: the CPython hooks were missing or failed, so
+                            nothing Python did was traced */
+    bool stopped_early;  /* header flag DISABLED: tracing stopped before the process ended */
+    char *python;        /* this process's Python version string ("" when not recorded) */
+    char *note;          /* its last warning NOTE (why it ran untraced or stopped), or NULL */
 };
 
 struct ngr_report {
@@ -104,6 +110,11 @@ struct ngr_report {
     size_t ngil_notes;
     char **warnings;      /* reader warnings and notes, "FILE: what" (printed already on stderr) */
     size_t nwarnings;
+    /* added for issue #12 (additive): what the report could not see */
+    size_t untraced;          /* processes that ran untraced (procs[i].untraced) */
+    size_t stopped_early;     /* processes whose tracing stopped early (procs[i].stopped_early) */
+    size_t traces_no_header;  /* trace files with no header: processes that died at start */
+    size_t traces_unreadable; /* trace files that could not be read, each named in warnings */
 };
 
 void ngr_report_free(struct ngr_report *r);

@@ -163,6 +163,8 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
         ngr_jw_kstr(&w, "cmdline", p->cmdline);
         ngr_jw_kbool(&w, "finished", p->finished);
         ngr_jw_kuint(&w, "events", p->events);
+        ngr_jw_kbool(&w, "untraced", p->untraced);
+        ngr_jw_kbool(&w, "stopped_early", p->stopped_early);
         ngr_jw_obj_end(&w);
     }
     ngr_jw_arr_end(&w);
@@ -173,6 +175,10 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
     ngr_jw_kuint(&w, "observed", observed);
     ngr_jw_kuint(&w, "potential", r->nfindings - observed);
     ngr_jw_kuint(&w, "suppressed", r->suppressed);
+    ngr_jw_kuint(&w, "untraced", r->untraced);
+    ngr_jw_kuint(&w, "stopped_early", r->stopped_early);
+    ngr_jw_kuint(&w, "traces_without_header", r->traces_no_header);
+    ngr_jw_kuint(&w, "traces_unreadable", r->traces_unreadable);
     ngr_jw_obj_end(&w);
     ngr_jw_key(&w, "races");
     ngr_jw_arr_begin(&w);

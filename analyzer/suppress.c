@@ -1,16 +1,13 @@
 /* suppress.c — see suppress.h. */
 #include "suppress.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "analysis.h"
+#include "readfile.h"
 #include "util.h"
 
 enum rule_type { R_RACE, R_VARIABLE, R_FILE, R_FUNCTION };
@@ -39,7 +36,8 @@ struct ngr_suppressions {
     size_t nfiles, files_cap;
 };
 
-#define MAX_SOURCE_BYTES (64u << 20) /* larger "source files" are not read */
+#define MAX_SOURCE_BYTES (64u << 20)       /* larger "source files" are not read */
+#define MAX_SUPPRESSIONS_BYTES (4u << 20)  /* about 190,000 rules of one finding id each */
 
 /* ---- the rules file -------------------------------------------------------------------------- */
 
@@ -115,27 +113,15 @@ struct ngr_suppressions *ngr_suppress_load(const char *path, char *err, size_t e
 {
     if (!path)
         return new_set();
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read the suppressions file: %s", path, strerror(errno));
+    /* the source files' reader, with its limits: a FIFO, /dev/zero or /dev/urandom given here
+     * is refused at once instead of hanging or filling memory */
+    char *buf, why[256];
+    size_t len;
+    if (ngr_read_small_file(path, MAX_SUPPRESSIONS_BYTES, &buf, &len, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: cannot read the suppressions file: %s", path, why);
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        NGR_GROW(buf, cap, len + n + 1);
-        memcpy(buf + len, chunk, n);
-        len += n;
-    }
-    bool rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        snprintf(err, errlen, "%s: cannot read the suppressions file: read error", path);
-        return NULL;
-    }
-    struct ngr_suppressions *s = ngr_suppress_parse(path, buf ? buf : "", len, err, errlen);
+    struct ngr_suppressions *s = ngr_suppress_parse(path, buf, len, err, errlen);
     free(buf);
     return s;
 }
@@ -244,31 +230,10 @@ static struct src_file *source(struct ngr_suppressions *s, const char *path)
     struct src_file *sf = &s->files[s->nfiles++];
     memset(sf, 0, sizeof *sf);
     sf->path = ngr_xstrdup(path);
-    /* Paths come from the trace: open without blocking (a FIFO) and read regular files only (not
-     * /dev/zero, a terminal, a directory). */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0)
-        return sf; /* gone, or never a file: nothing to read, not an error */
-    FILE *f = NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "rb"))) {
-        close(fd);
-        return sf;
-    }
-    size_t cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sf->len + n <= MAX_SOURCE_BYTES) {
-        NGR_GROW(sf->text, cap, sf->len + n + 1);
-        memcpy(sf->text + sf->len, chunk, n);
-        sf->len += n;
-    }
-    if (ferror(f) || n > 0) { /* unreadable (a directory) or too big: treat as absent */
-        free(sf->text);
-        sf->text = NULL;
-        sf->len = 0;
-    }
-    fclose(f);
-    if (!sf->text)
+    /* Paths come from the trace: readfile.h refuses FIFOs, devices, directories and huge files.
+     * A file that cannot be read is absent: nothing to honour, not an error. */
+    char why[256];
+    if (ngr_read_small_file(path, MAX_SOURCE_BYTES, &sf->text, &sf->len, why, sizeof why) != 0)
         return sf;
     size_t lcap = 0;
     NGR_GROW(sf->line_off, lcap, 1);

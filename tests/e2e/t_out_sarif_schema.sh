@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 }
 C
 gcc -std=c11 -D_GNU_SOURCE -I"$NGR_ROOT/analyzer" -I"$NGR_ROOT/common" -I"$NGR_ROOT/tests/unit" \
-    -o synth synth.c "$NGR_BUILD/libngr-analyzer.a" -lm || fail "synthetic report program does not build"
+    ${NGR_CFLAGS:-} -o synth synth.c "$NGR_BUILD/libngr-analyzer.a" -lm || fail "synthetic report program does not build"
 ./synth >synth.sarif || fail "synthetic report: ngr_output_sarif failed"
 validate synth.sarif 4 || { head -c 3000 synth.sarif; fail "synthetic report: SARIF not valid"; }
 

@@ -43,7 +43,12 @@ static void run_facts(void)
     R.processes = 1;
     R.events = 12345;
     R.procs = ngr_xcalloc(1, sizeof *R.procs);
-    R.procs[0] = (struct ngr_process_info){ngr_xstrdup("/t/a.ngrtrace"), 10, 9, ngr_xstrdup("python app.py"), true, 12345};
+    R.procs[0] = (struct ngr_process_info){.trace = ngr_xstrdup("/t/a.ngrtrace"), .pid = 10, .ppid = 9,
+                                           .cmdline = ngr_xstrdup("python app.py"), .finished = true, .events = 12345,
+                                           .stopped_early = true};
+    R.stopped_early = 1;
+    R.traces_no_header = 2;
+    R.traces_unreadable = 1;
     R.ngil_notes = 2;
     R.gil_notes = ngr_xcalloc(2, sizeof *R.gil_notes);
     R.gil_notes[0] = (struct ngr_gil_note){ngr_xstrdup("legacy_ext"), true, 10};
@@ -77,6 +82,12 @@ Test(output_json, top_level_fields)
     cr_expect_str_eq(mj_str(d, "traces.0.cmdline"), "python app.py");
     cr_expect_eq(mj_bool(d, "traces.0.finished"), 1);
     cr_expect_eq(mj_num(d, "traces.0.events"), 12345);
+    cr_expect_eq(mj_bool(d, "traces.0.untraced"), 0);
+    cr_expect_eq(mj_bool(d, "traces.0.stopped_early"), 1);
+    cr_expect_eq(mj_num(d, "summary.untraced"), 0);
+    cr_expect_eq(mj_num(d, "summary.stopped_early"), 1);
+    cr_expect_eq(mj_num(d, "summary.traces_without_header"), 2);
+    cr_expect_eq(mj_num(d, "summary.traces_unreadable"), 1);
     cr_expect_str_eq(mj_str(d, "warnings.0"), "/t/a.ngrtrace: trace incomplete");
     cr_expect_eq(mj_num(d, "summary.races"), 2);
     cr_expect_eq(mj_num(d, "summary.observed"), 1);

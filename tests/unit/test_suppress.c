@@ -286,3 +286,45 @@ Test(suppress, defaults_cover_stdlib_caches_only)
     cr_expect_str_eq(R.findings[2].variable, "encodings.aliases");
     cr_expect_eq(R.suppressed, 3);
 }
+
+/* ---- the suppressions file's limits (issue #12) ----------------------------------------------------- */
+
+/* The suppressions file is read by the source files' reader (readfile.h), with its limits: a FIFO
+ * is refused at once (it hung the report), so is a directory, a device (/dev/zero grew the
+ * analyzer to 24 GB, /dev/urandom never ended: the e2e test t_out_hostile_input tries those), and
+ * a file over 4 MiB. */
+Test(suppress, suppressions_file_limits, .timeout = 30)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/pipe.supp", DIR);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    S = ngr_suppress_load(path, ERR, sizeof ERR);
+    cr_expect_null(S);
+    cr_expect(strstr(ERR, "pipe.supp: cannot read the suppressions file: a FIFO, not a regular file"), "%s", ERR);
+
+    S = ngr_suppress_load(DIR, ERR, sizeof ERR);
+    cr_expect_null(S);
+    cr_expect(strstr(ERR, ": cannot read the suppressions file: a directory, not a regular file"), "%s", ERR);
+
+    /* 4 MiB of rules is the limit: one byte more is refused, with the limit named */
+    snprintf(path, sizeof path, "%s/big.supp", DIR);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    static const char line[] = "race:NGR-0123456789ab\n"; /* 22 bytes */
+    size_t n = 0;
+    while (n + sizeof line - 1 <= (4u << 20))
+        n += fwrite(line, 1, sizeof line - 1, f);
+    for (; n < (4u << 20); n++)
+        fputc('\n', f);
+    cr_assert_eq(fclose(f), 0);
+    S = ngr_suppress_load(path, ERR, sizeof ERR);
+    cr_expect_not_null(S, "exactly 4 MiB is read: %s", ERR);
+    ngr_suppress_free(S);
+    f = fopen(path, "a");
+    fputc('\n', f);
+    fclose(f);
+    S = ngr_suppress_load(path, ERR, sizeof ERR);
+    cr_expect_null(S);
+    cr_expect(strstr(ERR, "big.supp: cannot read the suppressions file: 4194305 bytes, larger than the limit of 4 MiB"),
+              "%s", ERR);
+}
