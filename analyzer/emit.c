@@ -59,7 +59,8 @@ static const char *kind_hint(unsigned kind)
         return "make the check and the action one step: take a lock around both (re-check under the lock), "
                "or use an atomic operation such as dict.setdefault() / dict.pop(k, None)";
     case NGR_FK_ITERATION_DURING_MUTATION:
-        return "iterate over a snapshot taken under the lock (with lock: items = list(x)) and mutate only under that lock";
+        return "iterate over an atomic snapshot (items = list(d.items()), d.copy(), lst.copy(): one step under the "
+               "container's own lock; not tuple(d), a comprehension or sum()), or iterate and mutate under one lock";
     default:
         return "protect every write with one lock, or give each thread its own value (threading.local)";
     }
