@@ -92,16 +92,22 @@ static char *text_of(const struct ngr_report *r)
     return buf;
 }
 
+/* R = the analysis of global_at_sites() with n functions: one finding. */
+static const struct ngr_finding *global_finding(unsigned n)
+{
+    struct ngr_tg *g = fx_new();
+    global_at_sites(g, 40, n, 2, 0, "app.py");
+    R = fx_analyse(g);
+    cr_assert_eq(R.nfindings, 1, "found %s", fx_list(&R));
+    return &R.findings[0];
+}
+
 /* ---- one finding per bug --------------------------------------------------------------------------- */
 
 /* `builtins._` raced at 7 site pairs gave 7 findings: it is one, listing the 7 pairs. */
 Test(grouping, seven_site_pairs_on_one_global_are_one_finding)
 {
-    struct ngr_tg *g = fx_new();
-    global_at_sites(g, 40, 7, 2, 0, "app.py");
-    R = fx_analyse(g);
-    cr_assert_eq(R.nfindings, 1, "found %s", fx_list(&R));
-    const struct ngr_finding *f = &R.findings[0];
+    const struct ngr_finding *f = global_finding(7);
     cr_expect_eq(f->kind, NGR_FK_LOST_UPDATE);
     cr_expect_str_eq(f->var_name, "builtins._");
     cr_assert_eq(f->npairs, 7);
@@ -344,13 +350,9 @@ static bool has_function(const struct ngr_finding *f, const char *fn)
  * left; a rule on the group suppresses all of it. */
 Test(grouping, suppressing_one_site_pair_keeps_the_rest)
 {
-    struct ngr_tg *g = fx_new();
-    global_at_sites(g, 40, 7, 2, 0, "app.py");
-    R = fx_analyse(g);
-    cr_assert_eq(R.nfindings, 1, "found %s", fx_list(&R));
     /* the pair of the representative's read */
     char fn[64];
-    snprintf(fn, sizeof fn, "function:%s\n", R.findings[0].access[0].stack[0].function);
+    snprintf(fn, sizeof fn, "function:%s\n", global_finding(7)->access[0].stack[0].function);
     struct ngr_suppressions *s = rules(fn);
     cr_expect_eq(ngr_suppress_apply(s, &R), 0);
     ngr_suppress_free(s);
