@@ -57,12 +57,14 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
 int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, const struct ngr_analysis_opts *o,
                       char *err, size_t errlen);
 
-/* Adds f to rep, taking ownership of its strings; a finding with the same id already there gets
- * f's count added (and becomes observed when f is). */
+/* Adds f (a group of site pairs, findings.h) to rep, taking ownership of its strings; a finding
+ * with the same id already there absorbs it (groups.h: pairs united, counts summed, observed
+ * when any pair is). */
 void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f);
 void ngr_finding_free(struct ngr_finding *f);
 
-/* Sorts the findings as findings.h promises (call once, after the last trace). */
+/* Settles every group (groups.h: its representative pair first) and sorts the findings as
+ * findings.h promises (call once, after the last trace). */
 void ngr_report_sort(struct ngr_report *rep);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "analysis.h"
 #include "findings.h"
+#include "groups.h"
 #include "util.h"
 
 const char *ngr_finding_kind_name(enum ngr_finding_kind kind)
@@ -34,6 +35,22 @@ static void access_free(struct ngr_access_info *x)
     free(x->native_stack);
 }
 
+void ngr_access_info_free(struct ngr_access_info *x)
+{
+    access_free(x);
+    memset(x, 0, sizeof *x);
+}
+
+void ngr_site_pair_free(struct ngr_site_pair *p)
+{
+    free(p->variable);
+    free(p->key);
+    access_free(&p->access[0]);
+    access_free(&p->access[1]);
+    free(p->message);
+    memset(p, 0, sizeof *p);
+}
+
 void ngr_finding_free(struct ngr_finding *f)
 {
     free(f->variable);
@@ -44,6 +61,12 @@ void ngr_finding_free(struct ngr_finding *f)
     access_free(&f->access[1]);
     free(f->message);
     free(f->hint);
+    for (size_t i = 0; i < f->npairs; i++)
+        ngr_site_pair_free(&f->pairs[i]);
+    free(f->pairs);
+    for (size_t i = 0; i < f->nkey_examples; i++)
+        free(f->key_examples[i]);
+    free(f->key_examples);
     memset(f, 0, sizeof *f);
 }
 
@@ -51,17 +74,10 @@ void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f)
 {
     for (size_t i = 0; i < rep->nfindings; i++) {
         struct ngr_finding *g = &rep->findings[i];
-        if (strcmp(g->id, f->id) != 0)
-            continue;
-        g->count += f->count;
-        if (f->observed && !g->observed) { /* keep the instance that was seen unordered */
-            f->count = g->count;
-            ngr_finding_free(g);
-            *g = *f;
-        } else {
-            ngr_finding_free(f);
+        if (strcmp(g->id, f->id) == 0) {
+            ngr_group_absorb(g, f); /* one bug seen in several processes: one finding */
+            return;
         }
-        return;
     }
     rep->findings = ngr_xrealloc(rep->findings, (rep->nfindings + 1) * sizeof *rep->findings);
     rep->findings[rep->nfindings++] = *f;
@@ -74,12 +90,15 @@ static int cmp_finding(const void *a, const void *b)
         return x->observed ? -1 : 1;
     if (x->kind != y->kind)
         return x->kind < y->kind ? -1 : 1;
-    int c = strcmp(x->variable, y->variable);
+    /* the name without the key: the key shown is one of many, and may differ from run to run */
+    int c = strcmp(x->var_name ? x->var_name : x->variable, y->var_name ? y->var_name : y->variable);
     return c ? c : strcmp(x->id, y->id);
 }
 
 void ngr_report_sort(struct ngr_report *rep)
 {
+    for (size_t i = 0; i < rep->nfindings; i++)
+        ngr_group_settle(&rep->findings[i]);
     if (rep->nfindings > 1)
         qsort(rep->findings, rep->nfindings, sizeof *rep->findings, cmp_finding);
 }

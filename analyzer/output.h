@@ -15,8 +15,11 @@
 
 /* Version of the JSON document's layout (docs/json-schema.md): bumped when fields are added;
  * fields are never renamed or removed. */
-#define NGR_JSON_SCHEMA_VERSION 2 /* 2: traces[].untraced/stopped_early, summary's untraced, stopped_early,
-                                     traces_without_header, traces_unreadable */
+#define NGR_JSON_SCHEMA_VERSION 3 /* 2: traces[].untraced/stopped_early, summary's untraced, stopped_early,
+                                     traces_without_header, traces_unreadable;
+                                     3: a race is a group (issue #13): races[].id names the group,
+                                     races[].pairs/objects/keys/key_examples, summary's site_pairs,
+                                     suppressed_pairs */
 
 struct ngr_output_opts {
     const char *tool_version;  /* "0.1.0"; NULL writes "unknown" */

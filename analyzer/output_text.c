@@ -1,11 +1,17 @@
 /* output_text.c — the text report for people (docs/report-formats.md, "text"): one block per
- * finding, the GIL notes, one summary line that also says what could not be seen (processes that
- * ran untraced, tracing stopped early, trace files without a header or unreadable). */
+ * finding (a group: its representative pair's two stacks, then one line per other site pair and
+ * what objects and keys it was seen on), the GIL notes, one summary line that also says what could
+ * not be seen (processes that ran untraced, tracing stopped early, trace files without a header
+ * or unreadable). */
 #include <inttypes.h>
 #include <string.h>
 
 #include "escape.h"
+#include "groups.h"
 #include "output.h"
+
+/* Other site pairs listed under a finding; the rest are counted (JSON lists them all). */
+#define TEXT_MAX_PAIRS 10
 
 static const char *op_text(const char *op)
 {
@@ -59,6 +65,56 @@ static void text_access(FILE *f, const struct ngr_access_info *x, const char *ro
         E(x->native_stack[i]);
         fputc('\n', f);
     }
+}
+
+/* "Read at worker app.py:30": an access of another site pair, by its innermost frame. */
+static void text_site(FILE *f, const struct ngr_access_info *x)
+{
+    fputs(op_text(x->op ? x->op : "access"), f);
+    if (!x->depth) {
+        fputs(" (no Python stack recorded)", f);
+        return;
+    }
+    fputs(" at ", f);
+    E(x->stack[0].function);
+    fputc(' ', f);
+    E(x->stack[0].file);
+    fprintf(f, ":%u", x->stack[0].line);
+}
+
+/* The group beyond its representative: its other site pairs, and the objects and keys. */
+static void text_group(FILE *f, const struct ngr_finding *x)
+{
+    size_t n = ngr_group_npairs(x);
+    if (n > 1)
+        fprintf(f, "  %zu other site pair%s:\n", n - 1, n == 2 ? "" : "s");
+    for (size_t i = 1; i < n && i <= TEXT_MAX_PAIRS; i++) {
+        struct ngr_site_pair tmp;
+        const struct ngr_site_pair *p = ngr_group_pair(x, i, &tmp);
+        fputs("    ", f);
+        text_site(f, &p->access[0]);
+        fputs(", ", f);
+        text_site(f, &p->access[1]);
+        fprintf(f, " (%s, %" PRIu64 " time%s)\n", p->observed ? "observed" : "potential", p->count,
+                p->count == 1 ? "" : "s");
+    }
+    if (n - 1 > TEXT_MAX_PAIRS)
+        fprintf(f, "    ... and %zu more (--format=json lists them all)\n", n - 1 - TEXT_MAX_PAIRS);
+    if (x->objects <= 1 && x->keys <= 1)
+        return;
+    fputs("  Seen on ", f);
+    if (x->objects > 1)
+        fprintf(f, "%" PRIu64 " objects%s", x->objects, x->keys > 1 ? " and " : "");
+    if (x->keys > 1) {
+        fprintf(f, "%" PRIu64 " keys", x->keys);
+        for (size_t i = 0; i < x->nkey_examples; i++) {
+            fputs(i ? ", " : ": ", f);
+            E(x->key_examples[i]);
+        }
+        if (x->keys > x->nkey_examples)
+            fputs(", ...", f);
+    }
+    fputc('\n', f);
 }
 
 /* "Python 3.13.5" from a sys.version string: its first word. */
@@ -117,10 +173,13 @@ int ngr_output_text(FILE *f, const struct ngr_report *r)
         E(x->variable);
         fputs(" (", f);
         E(x->var_kind);
-        fprintf(f, ", %s, seen %" PRIu64 " time%s)  [",
+        fprintf(f, ", %s, seen %" PRIu64 " time%s",
                 x->observed ? "observed: the accesses were unordered in this run"
                             : "potential: ordered in this run, but by no common lock",
                 x->count, x->count == 1 ? "" : "s");
+        if (ngr_group_npairs(x) > 1)
+            fprintf(f, " at %zu site pairs", ngr_group_npairs(x));
+        fputs(")  [", f);
         E(x->id);
         fputs("]\n  ", f);
         E(x->message);
@@ -128,6 +187,7 @@ int ngr_output_text(FILE *f, const struct ngr_report *r)
         const char *role0 = x->kind == NGR_FK_UNPROTECTED_WRITE ? "" : " (start of the unprotected sequence)";
         text_access(f, &x->access[0], role0);
         text_access(f, &x->access[1], " (conflicting)");
+        text_group(f, x);
         fputs("  Fix: ", f);
         E(x->hint);
         fputc('\n', f);
@@ -140,13 +200,21 @@ int ngr_output_text(FILE *f, const struct ngr_report *r)
             E(r->gil_notes[i].module);
             fprintf(f, " (pid %u): races may hide while it is on\n", r->gil_notes[i].pid);
         }
-    size_t observed = 0;
-    for (size_t i = 0; i < r->nfindings; i++)
+    size_t observed = 0, pairs = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
         observed += r->findings[i].observed;
-    fprintf(f, "nogilrace: %zu race%s found (%zu observed, %zu potential)", r->nfindings, r->nfindings == 1 ? "" : "s",
-            observed, r->nfindings - observed);
+        pairs += ngr_group_npairs(&r->findings[i]);
+    }
+    /* a race is a finding, one bug however many places it was seen in */
+    fprintf(f, "nogilrace: %zu race%s found", r->nfindings, r->nfindings == 1 ? "" : "s");
+    if (pairs > r->nfindings)
+        fprintf(f, " at %zu site pairs", pairs);
+    fprintf(f, " (%zu observed, %zu potential)", observed, r->nfindings - observed);
     if (r->suppressed)
         fprintf(f, ", %zu suppressed", r->suppressed);
+    if (r->suppressed_pairs)
+        fprintf(f, ", %zu site pair%s of the races above suppressed", r->suppressed_pairs,
+                r->suppressed_pairs == 1 ? "" : "s");
     fprintf(f, "; %zu process%s, %" PRIu64 " events", r->processes, r->processes == 1 ? "" : "es", r->events);
     if (r->python_version) {
         fputs("; ", f);

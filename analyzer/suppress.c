@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "groups.h"
 #include "readfile.h"
 #include "util.h"
 
@@ -199,18 +200,21 @@ static bool match_file(const struct rule *r, const char *file)
     return false;
 }
 
-static bool rule_matches(const struct rule *r, const struct ngr_finding *f)
+/* A rule against one site pair p of finding f.  What is the group's (its id, kind, variable name)
+ * matches every pair; what is the pair's (its own id, the variable with the key it was seen on,
+ * the frames of its two stacks) matches that pair. */
+static bool rule_matches(const struct rule *r, const struct ngr_finding *f, const struct ngr_site_pair *p)
 {
     switch (r->type) {
     case R_RACE:
-        return glob(r->glob, f->id) || glob(r->glob, ngr_finding_kind_name(f->kind));
+        return glob(r->glob, f->id) || glob(r->glob, ngr_finding_kind_name(f->kind)) || glob(r->glob, p->id);
     case R_VARIABLE:
-        return glob(r->glob, f->variable) || glob(r->glob, f->var_name);
+        return glob(r->glob, p->variable) || glob(r->glob, f->var_name);
     case R_FILE:
     case R_FUNCTION:
         for (int a = 0; a < 2; a++)
-            for (size_t i = 0; i < f->access[a].depth; i++) {
-                const struct ngr_frame *fr = &f->access[a].stack[i];
+            for (size_t i = 0; i < p->access[a].depth; i++) {
+                const struct ngr_frame *fr = &p->access[a].stack[i];
                 if (r->type == R_FILE ? match_file(r, fr->file) : glob(r->glob, fr->function))
                     return true;
             }
@@ -312,31 +316,68 @@ static bool access_ignored(struct ngr_suppressions *s, const struct ngr_access_i
 
 /* ---- the verdict ----------------------------------------------------------------------------- */
 
-bool ngr_suppress_match(struct ngr_suppressions *s, const struct ngr_finding *f)
+/* Is pair p of f suppressed, by a rule or a source comment on either of its access lines? */
+static bool pair_suppressed(struct ngr_suppressions *s, const struct ngr_finding *f, const struct ngr_site_pair *p)
 {
     for (size_t i = 0; i < s->nrules; i++)
-        if (rule_matches(&s->rules[i], f))
+        if (rule_matches(&s->rules[i], f, p))
             return true;
     if (s->inline_comments) {
         const char *kind = ngr_finding_kind_name(f->kind);
-        if (access_ignored(s, &f->access[0], kind) || access_ignored(s, &f->access[1], kind))
+        if (access_ignored(s, &p->access[0], kind) || access_ignored(s, &p->access[1], kind))
             return true;
     }
     return false;
 }
 
+bool ngr_suppress_match(struct ngr_suppressions *s, const struct ngr_finding *f)
+{
+    for (size_t i = 0; i < ngr_group_npairs(f); i++) {
+        struct ngr_site_pair tmp;
+        if (!pair_suppressed(s, f, ngr_group_pair(f, i, &tmp)))
+            return false;
+    }
+    return true;
+}
+
+/* Drops f's suppressed pairs; returns how many went (all of them: f is suppressed). */
+static size_t drop_pairs(struct ngr_suppressions *s, struct ngr_finding *f)
+{
+    if (!f->npairs)
+        return ngr_suppress_match(s, f) ? 1 : 0;
+    size_t k = 0, n = f->npairs;
+    for (size_t i = 0; i < n; i++) {
+        if (pair_suppressed(s, f, &f->pairs[i]))
+            ngr_site_pair_free(&f->pairs[i]);
+        else
+            f->pairs[k++] = f->pairs[i];
+    }
+    f->npairs = k;
+    return n - k;
+}
+
 size_t ngr_suppress_apply(struct ngr_suppressions *s, struct ngr_report *r)
 {
     size_t k = 0, dropped = 0;
+    bool changed = false;
     for (size_t i = 0; i < r->nfindings; i++) {
-        if (ngr_suppress_match(s, &r->findings[i])) {
-            ngr_finding_free(&r->findings[i]);
+        struct ngr_finding *f = &r->findings[i];
+        size_t before = ngr_group_npairs(f), gone = drop_pairs(s, f);
+        if (gone == before) {
+            ngr_finding_free(f);
             dropped++;
-        } else {
-            r->findings[k++] = r->findings[i];
+            continue;
         }
+        if (gone) { /* the rest stays one finding: its representative and counts from what is left */
+            r->suppressed_pairs += gone;
+            ngr_group_settle(f);
+            changed = true;
+        }
+        r->findings[k++] = *f;
     }
     r->nfindings = k;
     r->suppressed += dropped;
+    if (changed) /* a finding whose observed pairs went is potential now: findings.h's order again */
+        ngr_report_sort(r);
     return dropped;
 }

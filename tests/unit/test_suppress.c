@@ -328,3 +328,58 @@ Test(suppress, suppressions_file_limits, .timeout = 30)
     cr_expect(strstr(ERR, "big.supp: cannot read the suppressions file: 4194305 bytes, larger than the limit of 4 MiB"),
               "%s", ERR);
 }
+
+/* ---- groups: suppression per site pair (issue #13) ----------------------------------------------- */
+
+/* What the group shares (its id, kind, name) covers every pair; what a pair has (its own id, the
+ * key it was seen on, its frames) covers that pair.  ngr_suppress_match: all pairs covered. */
+Test(suppress, rules_apply_per_site_pair)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000abcd", NGR_FK_LOST_UPDATE, true, "app.cache", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", true, 5, "'a'", "/src/app.py", 30, "bump", 30, "bump");
+    fx_add_pair(f, "NGR-000000000002", true, 3, "'b'", "/src/lib.py", 40, "reset", 41, "reset");
+    ngr_group_settle(f);
+    cr_expect(matches("race:NGR-00000000abcd\n"));
+    cr_expect(matches("race:lost-update\n"));
+    cr_expect(matches("variable:app.cache\n"));
+    cr_expect(matches("function:bump\nfunction:reset\n"), "every pair covered by one rule or another");
+    cr_expect_not(matches("race:NGR-000000000001\n"), "one pair of two");
+    cr_expect_not(matches("variable:app.cache\\['a'\\]\n"), "one pair of two");
+    cr_expect_not(matches("file:lib.py\n"), "one pair of two");
+
+    cr_assert(parse("variable:app.cache\\['a'\\]\n"), "%s", ERR);
+    ngr_suppress_set_inline(S, false);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 0, "the finding stays");
+    cr_assert_eq(R.nfindings, 1);
+    cr_expect_eq(R.findings[0].npairs, 1);
+    cr_expect_str_eq(R.findings[0].pairs[0].id, "NGR-000000000002");
+    cr_expect_str_eq(R.findings[0].variable, "app.cache['b']", "settled on the pair left");
+    cr_expect_eq(R.findings[0].count, 3);
+    cr_expect_eq(R.suppressed, 0);
+    cr_expect_eq(R.suppressed_pairs, 1);
+
+    cr_assert(parse("file:lib.py\n"), "%s", ERR);
+    ngr_suppress_set_inline(S, false);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 1, "its last pair: the finding goes");
+    cr_expect_eq(R.nfindings, 0);
+    cr_expect_eq(R.suppressed, 1);
+    cr_expect_eq(R.suppressed_pairs, 1);
+}
+
+/* A finding that loses its observed pairs is potential, and moves after the observed ones. */
+Test(suppress, a_group_left_potential_moves_down)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000000a", NGR_FK_LOST_UPDATE, true, "app.a", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", true, 5, NULL, "/src/app.py", 30, "bump", 30, "bump");
+    fx_add_pair(f, "NGR-000000000002", false, 3, NULL, "/src/app.py", 40, "reset", 41, "reset");
+    ngr_group_settle(f);
+    fx_add(&R, "NGR-00000000000b", NGR_FK_LOST_UPDATE, true, "app.b", NULL, 1);
+    cr_assert(parse("function:bump\n"), "%s", ERR);
+    ngr_suppress_set_inline(S, false);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 0);
+    cr_assert_eq(R.nfindings, 2);
+    cr_expect_str_eq(R.findings[0].id, "NGR-00000000000b");
+    cr_expect_str_eq(R.findings[1].id, "NGR-00000000000a");
+    cr_expect_not(R.findings[1].observed);
+    cr_expect_eq(R.findings[1].severity, NGR_SEV_WARNING);
+}
