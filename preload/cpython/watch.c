@@ -185,6 +185,25 @@ static bool plain_value(PyObject *v)
            PyFunction_Check(v);
 }
 
+/* ---- the variable of a store, remembered -------------------------------------------------------
+ *
+ * A hot loop storing a global (`LAST = acc`, `hits += 1`) fires this watcher every round, and
+ * naming the variable each time (the key's UTF-8, the dunder test, the variable table's probe)
+ * was a third of the watcher's cost.  Each thread remembers the variables of its last stores by
+ * (dict, key object, key hash): the hash guards against another str taking a freed key's address,
+ * and ns_gen, moved by every watched namespace's deallocation, against another namespace taking
+ * a freed dict's.  Only the naming is skipped: every store is still classified by its value. */
+#define MEMO_SLOTS 16
+struct store_memo { PyObject *dict, *key; Py_hash_t hash; uint32_t var, gen; };
+static __thread struct store_memo store_memo[MEMO_SLOTS];
+static _Atomic uint32_t ns_gen = 1;
+
+static struct store_memo *memo_slot(PyObject *dict, PyObject *key)
+{
+    uintptr_t h = ((uintptr_t)key >> 4) ^ ((uintptr_t)dict >> 6);
+    return &store_memo[(h ^ h >> 7) & (MEMO_SLOTS - 1)];
+}
+
 static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyObject *new_value,
                        struct ns *ns)
 {
@@ -195,6 +214,7 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
         ngr_vars_forget_ns(dict);
         if (!ns)
             return;
+        atomic_fetch_add_explicit(&ns_gen, 1, memory_order_release);
         if (ns->kind == NGR_VAR_GLOBAL)
             atomic_fetch_add_explicit(&ngr_globals_epoch, 1, memory_order_release);
         if (!atomic_load_explicit(&ngr_acc_off, memory_order_relaxed) && ngr_tracing())
@@ -225,6 +245,23 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
         }
         return;
     }
+    Py_hash_t khash = PyObject_Hash(key); /* exact str: cached, no user code */
+    uint32_t gen = atomic_load_explicit(&ns_gen, memory_order_acquire);
+    struct store_memo *m = memo_slot(dict, key);
+    if (m->dict == dict && m->key == key && m->hash == khash && m->gen == gen && new_value &&
+        plain_value(new_value) && !PyFunction_Check(new_value) && ev != PyDict_EVENT_DELETED) {
+        /* a store of a number, string ... to a variable this thread stored before (a function
+         * stored is a definition or a patch: the way below) */
+        ngr_vframe *f = ngr_v_current_frame();
+        if (f)
+            ngr_acc_emit(f, -1, NGR_ACC_WRITE, m->var, 0);
+        else if (m->var)
+            ngr_emit_access(NGR_ACC_WRITE, m->var, 0, 0, 0);
+        uintptr_t old = ngr_vars_held_swap(dict, key, 0);
+        if (old)
+            ngr_vars_untrack((PyObject *)old);
+        return;
+    }
     Py_ssize_t klen;
     const char *ks = PyUnicode_AsUTF8AndSize(key, &klen);
     if (!ks || (klen > 4 && ks[0] == '_' && ks[1] == '_' && ks[klen - 1] == '_' && ks[klen - 2] == '_'))
@@ -253,6 +290,7 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
     }
     if (!(ev == PyDict_EVENT_MODIFIED && replaces_lazy_import(dict, key))) {
         uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind); /* 0: no room, not traced */
+        *m = (struct store_memo){dict, key, khash, var, gen};
         ngr_vframe *f = ngr_v_current_frame();
         unsigned kind = ev == PyDict_EVENT_DELETED ? NGR_ACC_DELETE : NGR_ACC_WRITE;
         if (f)
