@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis_int.h"
+#include "spans.h"
 
 static char *site_of(const struct ngr_finding *f, int i)
 {
@@ -107,6 +108,7 @@ void emit_candidates(struct an *a, struct ngr_report *rep)
         f.variable = f.key ? ngr_xasprintf("%s[%s]", f.var_name, f.key) : ngr_xstrdup(f.var_name);
         fill_access(a, &c->a[0], &f.access[0]);
         fill_access(a, &c->a[1], &f.access[1]);
+        spans_fill(a, c, &f);
         /* stable id: kind, variable name without its key, the two sites sorted — so a
          * `if k not in cache: cache[k] = v` over 300 keys is one finding (the first key shown,
          * the count summing all of them), and object-address keys never enter the id */

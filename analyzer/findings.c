@@ -4,6 +4,7 @@
 
 #include "analysis.h"
 #include "findings.h"
+#include "merge.h"
 #include "util.h"
 
 const char *ngr_finding_kind_name(enum ngr_finding_kind kind)
@@ -32,6 +33,8 @@ static void access_free(struct ngr_access_info *x)
     for (size_t i = 0; i < x->nnative; i++)
         free(x->native_stack[i]);
     free(x->native_stack);
+    free(x->test);
+    free(x->phase);
 }
 
 void ngr_finding_free(struct ngr_finding *f)
@@ -44,27 +47,21 @@ void ngr_finding_free(struct ngr_finding *f)
     access_free(&f->access[1]);
     free(f->message);
     free(f->hint);
+    for (size_t i = 0; i < f->ntests; i++)
+        free(f->tests[i]);
+    free(f->tests);
     memset(f, 0, sizeof *f);
 }
 
 void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f)
 {
-    for (size_t i = 0; i < rep->nfindings; i++) {
-        struct ngr_finding *g = &rep->findings[i];
-        if (strcmp(g->id, f->id) != 0)
-            continue;
-        g->count += f->count;
-        if (f->observed && !g->observed) { /* keep the instance that was seen unordered */
-            f->count = g->count;
-            ngr_finding_free(g);
-            *g = *f;
-        } else {
-            ngr_finding_free(f);
-        }
-        return;
-    }
-    rep->findings = ngr_xrealloc(rep->findings, (rep->nfindings + 1) * sizeof *rep->findings);
-    rep->findings[rep->nfindings++] = *f;
+    if (!f->runs)
+        f->runs = 1;
+    struct ngr_finding *g = ngr_report_find_maybe(rep, f->id);
+    if (g)
+        ngr_finding_absorb(g, f, false);
+    else
+        ngr_report_append(rep, f);
 }
 
 static int cmp_finding(const void *a, const void *b)
@@ -80,6 +77,7 @@ static int cmp_finding(const void *a, const void *b)
 
 void ngr_report_sort(struct ngr_report *rep)
 {
+    ngr_report_index_free(rep); /* it holds indexes, which the sort changes */
     if (rep->nfindings > 1)
         qsort(rep->findings, rep->nfindings, sizeof *rep->findings, cmp_finding);
 }
@@ -101,5 +99,6 @@ void ngr_report_free(struct ngr_report *r)
     for (size_t i = 0; i < r->nwarnings; i++)
         free(r->warnings[i]);
     free(r->warnings);
+    ngr_report_index_free(r);
     memset(r, 0, sizeof *r);
 }

@@ -51,6 +51,10 @@ struct ngr_access_info {
     size_t depth;
     char **native_stack; /* symbolised native frames, innermost first (NOGILRACE_NATIVE_STACKS=1) */
     size_t nnative;
+    /* added for issue #15 (additive): the span the access ran in (NGR_OP_MARK: the pytest plugin
+     * marks each test's phases), or NULL for both when none was active in its thread */
+    char *test;          /* the span's label: a test id, "tests/test_cache.py::test_fill" */
+    char *phase;         /* "setup", "call", "teardown", or NULL (a span that is not a test phase) */
 };
 
 struct ngr_finding {
@@ -72,7 +76,15 @@ struct ngr_finding {
     struct ngr_access_info access[2];
     char *message;       /* one line: "lost update on app.counter: read and write in worker() ..." */
     char *hint;          /* one line: how to fix it, e.g. "hold one lock around the read and the write" */
+    /* added for issue #15 (additive): */
+    char **tests;        /* the spans (test ids) during which any instance's accesses ran, sorted,
+                            at most NGR_MAX_TESTS; NULL/0 when no access ran in a span */
+    size_t ntests;
+    uint64_t tests_more; /* distinct test ids beyond the NGR_MAX_TESTS listed (at least this many) */
+    unsigned runs;       /* in how many runs it appeared (report of several runs; 1 otherwise) */
+    bool in_baseline;    /* its id is in the --baseline report: known, not a failure */
 };
+#define NGR_MAX_TESTS 32
 
 struct ngr_gil_note {
     char *module;        /* the extension module whose import enabled the GIL */
@@ -104,6 +116,11 @@ struct ngr_report {
     size_t ngil_notes;
     char **warnings;      /* reader warnings and notes, "FILE: what" (printed already on stderr) */
     size_t nwarnings;
+    /* added for issue #15 (additive): */
+    unsigned runs;        /* runs merged into this report (runs.h): 1 for one run of traces */
+    struct ngr_id_index *by_id; /* findings by id while they are merged (merge.c); NULL otherwise */
+    const char *baseline; /* the --baseline file, or NULL */
+    size_t known;         /* findings whose id is in the baseline (in_baseline) */
 };
 
 void ngr_report_free(struct ngr_report *r);

@@ -14,7 +14,8 @@
 
 /* Version of the JSON document's layout (docs/json-schema.md): bumped when fields are added;
  * fields are never renamed or removed. */
-#define NGR_JSON_SCHEMA_VERSION 1
+#define NGR_JSON_SCHEMA_VERSION 2 /* 2: tests, runs, in_baseline of a race; test, phase of an access;
+                                     runs, baseline, summary's new and known */
 
 struct ngr_output_opts {
     const char *tool_version;  /* "0.1.0"; NULL writes "unknown" */

@@ -93,6 +93,8 @@ static void access_json(struct ngr_jw *w, const struct ngr_access_info *a)
     }
     ngr_jw_arr_end(w);
     str_array(w, "native_stack", a->native_stack, a->nnative);
+    ngr_jw_kstr(w, "test", a->test);
+    ngr_jw_kstr(w, "phase", a->phase);
     ngr_jw_obj_end(w);
 }
 
@@ -115,6 +117,10 @@ static void finding_json(struct ngr_jw *w, const struct ngr_finding *f)
     access_json(w, &f->access[0]);
     access_json(w, &f->access[1]);
     ngr_jw_arr_end(w);
+    str_array(w, "tests", f->tests, f->ntests);
+    ngr_jw_kuint(w, "tests_more", f->tests_more);
+    ngr_jw_kuint(w, "runs", f->runs ? f->runs : 1);
+    ngr_jw_kbool(w, "in_baseline", f->in_baseline);
     ngr_jw_obj_end(w);
 }
 
@@ -173,7 +179,11 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
     ngr_jw_kuint(&w, "observed", observed);
     ngr_jw_kuint(&w, "potential", r->nfindings - observed);
     ngr_jw_kuint(&w, "suppressed", r->suppressed);
+    ngr_jw_kuint(&w, "new", r->nfindings - r->known);
+    ngr_jw_kuint(&w, "known", r->known);
     ngr_jw_obj_end(&w);
+    ngr_jw_kuint(&w, "runs", r->runs ? r->runs : 1);
+    ngr_jw_kstr(&w, "baseline", r->baseline);
     ngr_jw_key(&w, "races");
     ngr_jw_arr_begin(&w);
     for (size_t i = 0; i < r->nfindings; i++)

@@ -53,6 +53,8 @@ static void text_access(FILE *f, const struct ngr_access_info *x, const char *ro
             x->thread_name);
     if (x->pid)
         fprintf(f, " (pid %u)", x->pid);
+    if (x->test)
+        fprintf(f, " in %s%s%s%s", x->test, x->phase ? " (" : "", x->phase ? x->phase : "", x->phase ? ")" : "");
     if (x->nlocks) {
         fputs(", holding ", f);
         for (size_t i = 0; i < x->nlocks; i++)
@@ -80,6 +82,16 @@ static void output_text(FILE *f, const struct ngr_report *r)
                             : "potential: ordered in this run, but by no common lock",
                 x->count, x->count == 1 ? "" : "s", x->id);
         fprintf(f, "  %s\n", x->message);
+        if (x->in_baseline)
+            fprintf(f, "  Known: in the baseline %s\n", r->baseline ? r->baseline : "");
+        if (r->runs > 1)
+            fprintf(f, "  Seen in %u of %u runs\n", x->runs, r->runs);
+        for (size_t t = 0; t < x->ntests; t++)
+            fprintf(f, "%s%s", t ? ", " : x->ntests + x->tests_more > 1 ? "  In tests: " : "  In test: ", x->tests[t]);
+        if (x->tests_more)
+            fprintf(f, ", and %" PRIu64 " more", x->tests_more);
+        if (x->ntests)
+            fputc('\n', f);
         const char *role0 = x->kind == NGR_FK_UNPROTECTED_WRITE ? "" : " (start of the unprotected sequence)";
         text_access(f, &x->access[0], role0);
         text_access(f, &x->access[1], " (conflicting)");
@@ -98,6 +110,10 @@ static void output_text(FILE *f, const struct ngr_report *r)
             observed, r->nfindings - observed);
     if (r->suppressed)
         fprintf(f, ", %zu suppressed", r->suppressed);
+    if (r->baseline)
+        fprintf(f, ", %zu new, %zu in the baseline", r->nfindings - r->known, r->known);
+    if (r->runs > 1)
+        fprintf(f, "; %u runs", r->runs);
     fprintf(f, "; %zu process%s, %" PRIu64 " events", r->processes, r->processes == 1 ? "" : "es", r->events);
     if (r->python_version)
         fprintf(f, "; Python %.*s", (int)strcspn(r->python_version, " "), r->python_version);
