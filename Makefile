@@ -1,7 +1,8 @@
 # nogilrace — top-level build.
 #
 #   make                  build/libnogilrace.so, build/nogilrace-<tag>.so for $(PYTHON), build/nogilrace
-#   make PYTHON=/p/python3.13t   hooks for another interpreter (several tags coexist in build/)
+#   make PYTHON=/p/python3.13t   hooks for another interpreter (several tags coexist in build/);
+#                                one without a port (see below) stops make with one line saying so
 #   make check            unit tests, end-to-end tests with the real free-threaded python, corpus
 #   make demo             run the bundled racy example under the detector and print the report
 #   make bench            overhead / memory / trace size / analyzer speed (see bench/)
@@ -11,7 +12,9 @@
 #   common/*.c            linked into everything
 #   preload/*.c           libnogilrace.so; preload/hook_*.c are the only files defining libc symbols
 #   preload/cpython/*.c   the hooks library; preload/cpython/ver_<XY>.c (and ver_<XY>_*.c) are the
-#                         version layer for CPython 3.<Y>, picked by $(PYTHON)'s version
+#                         version layer for CPython 3.<Y>, picked by $(PYTHON)'s version for both
+#                         its free-threaded and default builds; ver_<XY>.c's existence is the port
+#                         (scripts/hooks-port)
 #   analyzer/*.c          the nogilrace command; analyzer/main.c holds main()
 #   tests/unit/test_*.c   one Criterion binary each; test_preload_*.c link the preload core,
 #                         the others the analyzer
@@ -29,10 +32,9 @@ PIC_CFLAGS := -fPIC -fvisibility=hidden
 # The interpreter the hooks are built for.  Resolved lazily: only targets that need it run
 # scripts/ft-python (which builds and caches a free-threaded CPython on first use).
 PYTHON ?= $(shell scripts/ft-python)
-py_query = $(shell $(PYTHON) -c "import sys, sysconfig; print($(1))")
-PY_TAG = $(call py_query,'cp%d%d%s' % (sys.version_info[0], sys.version_info[1], sys.abiflags))
-PY_VER = $(call py_query,'%d%d' % sys.version_info[:2])
-PY_INCLUDE = $(call py_query,sysconfig.get_path('include'))
+# "TAG XY X.Y FT INCLUDE" of $(PYTHON) (scripts/hooks-port), or the one line saying why nogilrace
+# has no hooks for it (no preload/cpython/ver_XY.c: a library built without one cannot load).
+PY_PORT = $(shell scripts/hooks-port '$(PYTHON)' 2>&1)
 
 COMMON_SRC := $(wildcard common/*.c)
 PRELOAD_HOOK_SRC := $(wildcard preload/hook_*.c)
@@ -53,7 +55,7 @@ PRELOAD_LIBS := -ldl -lpthread
 ANALYZER_LIBS := -lm
 
 .PHONY: all deps preload hooks analyzer unit-tests check demo bench fuzz clean
-all: preload hooks analyzer
+all: hooks preload analyzer
 
 deps:
 	@scripts/install-deps build
@@ -81,17 +83,19 @@ $(BUILD)/libngr-preload-core.a: $(PRELOAD_CORE_OBJ) $(COMMON_PIC_OBJ)
 
 # ---- the hooks library for one interpreter ---------------------------------------------------
 # Recursive make so that the Python-derived variables are computed once, and only when needed.
+# The port is checked when the recipe is expanded, before anything is compiled: an interpreter
+# without one stops make with that single line.
 hooks:
-	@$(MAKE) --no-print-directory hooks-for PY_TAG_V='$(PY_TAG)' PY_VER_V='$(PY_VER)' \
-		PY_INCLUDE_V='$(PY_INCLUDE)'
+	@$(eval port := $(PY_PORT))$(if $(filter cp%,$(firstword $(port))),,$(error $(port)))
+	@$(MAKE) --no-print-directory hooks-for PY_TAG_V='$(word 1,$(port))' PY_VER_V='$(word 2,$(port))' \
+		PY_INCLUDE_V='$(word 5,$(port))'
 
 HOOKS_COMMON_SRC := $(filter-out preload/cpython/ver_%.c,$(wildcard preload/cpython/*.c))
-HOOKS_SRC = $(HOOKS_COMMON_SRC) $(wildcard preload/cpython/ver_$(PY_VER_V).c preload/cpython/ver_$(PY_VER_V)_*.c)
+HOOKS_SRC = $(HOOKS_COMMON_SRC) preload/cpython/ver_$(PY_VER_V).c $(wildcard preload/cpython/ver_$(PY_VER_V)_*.c)
 HOOKS_OBJ = $(patsubst %.c,$(BUILD)/obj/hooks-$(PY_TAG_V)/%.o,$(HOOKS_SRC))
 
 .PHONY: hooks-for
 hooks-for: $(BUILD)/nogilrace-$(PY_TAG_V).so
-	@test -n "$(PY_TAG_V)" || { echo "no Python interpreter: set PYTHON=" >&2; exit 1; }
 
 $(BUILD)/obj/hooks-$(PY_TAG_V)/%.o: %.c | deps
 	@mkdir -p $(@D)

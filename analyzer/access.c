@@ -326,6 +326,48 @@ static unsigned window_class(struct an *a, struct var *v, uint32_t vix, const st
     return CLS_LINES_DIFFER; /* protected windows count as lost updates if they ever conflict */
 }
 
+/* Check-then-act on a container's shape: a key written (or deleted) by a function activation that
+ * first read the whole container — its size (len, a truth test), a snapshot, its first key — acts
+ * on what that read saw: `if len(d) > N: del d[next(iter(d))]`, `if heap: heappop(heap)` on a
+ * key, an LRU's size check then evict.  Another thread's write of any key in between, with no
+ * lock held across both, is a check-then-act on the container.  The window is kept per container
+ * (the last one), as the whole-container writes are, so that writes before and after it pair. */
+static void container_window(struct an *a, const struct ngr_event *ev, struct base_state *b,
+                             const struct acc *cur, bool keyed, const struct actx *x)
+{
+    uint32_t tix = cur->tix;
+    struct athr *T = &a->th[tix];
+    /* another thread's container window, unordered with this write of the container */
+    if (b->has_cwin && b->cwin.tix != tix && unordered_at(a, b->cwin.tix, b->cwin.clk, tix) &&
+        lset_disjoint(&a->L, b->cwin.pset, cur->lset)) {
+        struct acc_full wf = expand(a, &b->cwin), cf = expand(a, cur);
+        candidate(a, NGR_FK_CHECK_THEN_ACT, b->vix, &wf, true, &cf, true);
+    }
+    if (!keyed)
+        return; /* a write of the whole container closes a window of its own record */
+    const struct openread *o = open_find(T, b->vix);
+    if (!o || o->frame != ev->frame_id || (o->kind != NGR_ACC_READ && o->kind != NGR_ACC_ITER_BEGIN))
+        return;
+    struct acc w = *cur;
+    struct aux ax = {.nstack = ev->native_stack_id, .rstack = o->stack, .rkind = o->kind,
+                     .ratomic = o->atomic, .rlset = o->lset};
+    w.window = 1;
+    w.cls = NGR_FK_CHECK_THEN_ACT;
+    w.pset = held_since(a, x, o->mark);
+    w.aux = aux_intern(a, &ax);
+    /* other threads' writes of the container seen before it */
+    for (unsigned i = 0; i < b->nkw; i++) {
+        const struct acc *k = &b->kw[i];
+        if (k->tix != tix && unordered_at(a, k->tix, k->clk, tix) && lset_disjoint(&a->L, w.pset, k->lset)) {
+            struct acc_full wf = expand(a, &w), kf = expand(a, k);
+            candidate(a, NGR_FK_CHECK_THEN_ACT, b->vix, &wf, true, &kf, true);
+            break;
+        }
+    }
+    b->cwin = w;
+    b->has_cwin = true;
+}
+
 /* Keeps cur as the last write, and the previous last write as w[1] when another thread made it
  * (so that w[1] is the last write by a thread other than w[0]'s); *n counts those kept. */
 static inline void keep_write(struct acc w[2], uint8_t *n, const struct acc *cur)
@@ -385,6 +427,7 @@ static void on_write(struct an *a, const struct ngr_event *ev, uint32_t vix, uin
             check_pair(a, vix, prev, &cur);
     }
     struct base_state *b = &a->bases[bix];
+    container_window(a, ev, b, &cur, v->key != 0, x);
     /* a clear of the whole container by another thread writes this key too */
     if (cur.window && v->key) {
         for (unsigned i = 0; i < b->nkw; i++) {
@@ -438,6 +481,17 @@ void on_access(struct an *a, const struct ngr_event *ev, uint32_t vix, uint32_t 
 {
     struct athr *T = &a->th[ev->tix];
     T->acc_clk = T->clk; /* clocks.c: what a clock must reach to order all of the thread's accesses */
+    if (ev->atomic && (ev->kind == NGR_ACC_ITER_BEGIN || ev->kind == NGR_ACC_ITER_END)) {
+        /* An atomic snapshot (d.copy(), list(d), lst[:] ...: one operation under the container's
+         * lock): a read of the whole container, not an iteration another thread can run into.
+         * Its end adds nothing. */
+        if (ev->kind == NGR_ACC_ITER_BEGIN) {
+            struct ngr_event rd = *ev;
+            rd.kind = NGR_ACC_READ;
+            on_read(a, &rd, vix, x);
+        }
+        return;
+    }
     switch (ev->kind) {
     case NGR_ACC_READ:
     case NGR_ACC_CONTAINS:

@@ -109,9 +109,11 @@ struct var {
 struct base_state {        /* whole-container facts, one per var_id */
     uint32_t vix;          /* the (var_id, 0) identity's record */
     uint8_t nkw;
-    bool has_it;
+    bool has_it, has_cwin;
     struct acc kw[2];      /* last writes to any key (or clears) by two different threads */
     struct acc it;         /* last complete iteration window */
+    struct acc cwin;       /* last container window: a write of one key whose function activation
+                              read the whole container first (`if len(d) > N: del d[k]`) */
 };
 
 /* A read that may open a window for a later write of the same variable in the same function

@@ -189,8 +189,12 @@ enum ngr_mark_phase {           /* NGR_OP_MARK flags, low byte: which part of th
 enum ngr_var_kind {
     NGR_VAR_GLOBAL = 1,        /* a module global: name "mod.x" */
     NGR_VAR_CLASS_ATTR = 2,    /* a class attribute: "mod.Cls.x" */
-    NGR_VAR_CONTAINER = 3,     /* a dict/list/set/deque/bytearray reachable from module state */
-    NGR_VAR_OBJ_ATTR = 4,      /* an attribute of an object reachable from module state */
+    NGR_VAR_CONTAINER = 3,     /* a dict/list/set/deque/bytearray reachable from module state or
+                                  shared between threads */
+    NGR_VAR_OBJ_ATTR = 4,      /* an attribute of an object reachable from module state or shared
+                                  between threads (its object is a variable of this kind too) */
+    NGR_VAR_ITERATOR = 5,      /* an iterator or generator used by several threads: next() moves
+                                  its position, a read-modify-write */
 };
 
 enum ngr_key_kind {

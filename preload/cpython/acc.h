@@ -18,6 +18,8 @@
  *   stacks.c    Python stacks → interned stack ids (also for sync events: pystack.h); frame
  *               identities (frame_id)
  *   watch.c     dict watchers on sys.modules, module and class dicts: writes from anywhere
+ *   patches.c   monkeypatching: rebinding a function, class or module held in a namespace
+ *   shared.c    objects shared between threads at any depth: which, and their names
  *   subinterp.c sub-interpreters are not traced: one warning note says so when one is created
  *   hooks.c     ngr_hooks_init: wires everything up; an atexit callback stops recording
  *
@@ -104,6 +106,8 @@ NGR_HIDDEN uint32_t ngr_vars_tracked(PyObject *obj);
 NGR_HIDDEN uint32_t ngr_vars_attr(uint32_t objvar, PyObject *attr);
 /* The name of a variable of an object or a namespace member ("app.CONFIG"), NULL if unknown. */
 NGR_HIDDEN const char *ngr_vars_name(uint32_t var);
+/* The variable of (namespace, name) if it exists already, else 0 (nothing is made). */
+NGR_HIDDEN uint32_t ngr_vars_named_maybe(PyObject *ns, PyObject *name, const char *ns_name);
 /* A new variable for a shared object (shared.c), named `name` (kept once however many objects bear
  * it); 0 when a table is full. */
 NGR_HIDDEN uint32_t ngr_vars_new_object(const char *name, unsigned kind);
@@ -137,6 +141,10 @@ NGR_HIDDEN uint64_t ngr_frame_id(ngr_vframe *f, PyCodeObject *co, int offset);
 NGR_HIDDEN void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id,
                              uint64_t key_id);
 
+/* One instruction that reads and writes a variable in one unprotected step (next() on a shared
+ * iterator): a read and a write of one function activation, never filtered. */
+NGR_HIDDEN void ngr_acc_emit_rmw(ngr_vframe *f, int offset, uint32_t var_id, uint64_t key_id);
+
 /* Reads of variable `var` at an instruction may be switched off (DISABLE) after being recorded:
  * true when the variable was written at most once so far and is not known to change; it is then
  * flagged, and its next write turns the instructions back on (ngr_monitor_restart). */
@@ -155,6 +163,13 @@ NGR_HIDDEN bool ngr_is_dunder(PyObject *name);
 NGR_HIDDEN bool ngr_is_container_like(PyObject *o);
 /* A dict or a (non-frozen) set: items are told apart by key. */
 NGR_HIDDEN bool ngr_is_keyed_container(PyObject *c);
+/* Once, at init: the type facts it needs (the deque type). */
+NGR_HIDDEN int ngr_classify_init(void);
+/* Could obj be shared between threads and traced as such (shared.c)?  *container: as a container
+ * (dict, list, set, deque, bytearray, generator), else as an object of a class. */
+NGR_HIDDEN bool ngr_is_shareable(PyObject *o, bool *container);
+/* An iterator or generator of a built-in type: next() moves its position. */
+NGR_HIDDEN bool ngr_is_iterator(PyObject *o);
 /* Could an instance of this type be traced (an instance of a class of a traced module)? */
 NGR_HIDDEN bool ngr_is_instance_trackable(PyObject *o);
 
@@ -170,6 +185,14 @@ NGR_HIDDEN uint32_t ngr_traced_var(PyObject *obj);
 NGR_HIDDEN uint32_t ngr_shared_var(PyObject *obj, bool container);
 /* obj was stored under `name` (interned): its name if it becomes shared. */
 NGR_HIDDEN void ngr_shared_hint(PyObject *obj, const char *name);
+
+/* ---- patches.c: functions, classes, modules rebound once the program runs ------------------- */
+/* A definition in a module or class namespace was rebound (recorded as a write of var): its reads
+ * are recorded from now on. */
+NGR_HIDDEN void ngr_patch_written(uint32_t var);
+NGR_HIDDEN bool ngr_patch_is_patched(uint32_t var);
+/* Set at the first patch of the run: until then no read of code is worth a look. */
+extern NGR_HIDDEN _Atomic int ngr_patches_seen;
 
 /* ---- subinterp.c: a warning note when a sub-interpreter (untraced) is created ------------- */
 /* Wrap _interpreters.create (called when that module has been imported). */

@@ -34,8 +34,16 @@ static enum ngr_verdict read_class_attr(const struct ngr_site *s, PyTypeObject *
 {
     PyObject *v = NULL;
     PyTypeObject *t = class_owner(cls, name, &v);
-    if (v && ngr_is_code_like(v))
-        return NGR_DISABLE; /* `Cls.method`: code, not state */
+    if (v && ngr_is_code_like(v)) {
+        /* `Cls.method`: code, not state — unless rebound by the program (patches.c) */
+        const char *cn = t && atomic_load_explicit(&ngr_patches_seen, memory_order_acquire)
+                             ? ngr_vars_class_name(t) : NULL;
+        uint32_t pv = cn && *cn ? ngr_vars_named_maybe(t->tp_dict, name, cn) : 0;
+        if (!ngr_patch_is_patched(pv))
+            return NGR_DISABLE;
+        ngr_acc_emit(s->f, s->off, NGR_ACC_READ, pv, 0);
+        return NGR_KEEP;
+    }
     /* a class that found no room in the namespace table is not traced */
     if (t && v && ngr_vars_is_class_of_wanted(t) && ngr_watch_class(t))
         ngr_acc_emit(s->f, s->off, NGR_ACC_READ,
@@ -66,14 +74,20 @@ enum ngr_verdict ngr_on_load_attr(const struct ngr_site *s)
     return ngr_is_instance_trackable(owner) ? NGR_KEEP : NGR_DISABLE;
 }
 
-/* `obj.name = value` with a container or an object of ours as the value: that is what it is
- * called if it becomes shared ("app.CONFIG.settings", or "app.Config().settings" when the object
- * it is stored in is not traced itself). */
+/* `obj.name = value` with a container as the value: that is what it is called if it becomes
+ * shared ("app.CONFIG.settings", or "app.Config().settings" when the object it is stored in is not
+ * traced itself). */
 static void hint_stored_value(const struct ngr_site *s, uint32_t ov, PyObject *owner, PyObject *name)
 {
     PyObject *v = ngr_site_peek(s, 2);
-    if (!v || !(ngr_is_container_like(v) || ngr_is_instance_trackable(v)) || ngr_v_dictview_dict(v))
+    bool container = v && ngr_is_container_like(v) && !ngr_v_dictview_dict(v);
+    if (!v || !(container || ngr_is_instance_trackable(v)))
         return;
+    /* Storing is a touch: in default builds, which keep no owner in the object, this thread is
+     * its first (free-threaded builds know it made the object) */
+    ngr_site_object_var(s, v);
+    if (!container)
+        return; /* objects of classes are named by their class */
     char buf[512];
     const char *an = PyUnicode_AsUTF8(name);
     if (!an) {
@@ -88,9 +102,6 @@ static void hint_stored_value(const struct ngr_site *s, uint32_t ov, PyObject *o
         snprintf(buf, sizeof buf, "%s().%s", cls && *cls ? cls : "?", an);
     }
     ngr_shared_hint(v, ngr_vars_intern(buf));
-    /* Storing is a touch: in default builds, which keep no owner in the object, this thread is
-     * its first (free-threaded builds know it made the object) */
-    ngr_site_object_var(s, v);
 }
 
 enum ngr_verdict ngr_on_store_attr(const struct ngr_site *s)

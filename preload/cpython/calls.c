@@ -21,13 +21,16 @@ static const struct method_kind set_methods[] = {
     {"__contains__", NGR_ACC_CONTAINS, 0}, {"pop", NGR_ACC_CLEAR, -1}, {"clear", NGR_ACC_CLEAR, -1},
     {"update", NGR_ACC_CLEAR, -1}, {"difference_update", NGR_ACC_CLEAR, -1},
     {"intersection_update", NGR_ACC_CLEAR, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1}, {NULL, 0, 0}};
-static const struct method_kind seq_methods[] = { /* list, deque, bytearray: one variable each */
-    {"append", NGR_ACC_WRITE, -1}, {"appendleft", NGR_ACC_WRITE, -1}, {"extend", NGR_ACC_WRITE, -1},
-    {"extendleft", NGR_ACC_WRITE, -1}, {"insert", NGR_ACC_WRITE, -1}, {"remove", NGR_ACC_WRITE, -1},
-    {"pop", NGR_ACC_WRITE, -1}, {"popleft", NGR_ACC_WRITE, -1}, {"clear", NGR_ACC_CLEAR, -1},
+/* list, deque, bytearray: items by index.  Growing at the end (append, extend) writes the
+ * container as a whole but moves no item; everything that moves items (insert, remove, pop,
+ * popleft, appendleft, sort, rotate ...) is a write of every index (CLEAR). */
+static const struct method_kind seq_methods[] = {
+    {"append", NGR_ACC_WRITE, -1}, {"extend", NGR_ACC_WRITE, -1}, {"appendleft", NGR_ACC_CLEAR, -1},
+    {"extendleft", NGR_ACC_CLEAR, -1}, {"insert", NGR_ACC_CLEAR, -1}, {"remove", NGR_ACC_CLEAR, -1},
+    {"pop", NGR_ACC_CLEAR, -1}, {"popleft", NGR_ACC_CLEAR, -1}, {"clear", NGR_ACC_CLEAR, -1},
     {"sort", NGR_ACC_CLEAR, -1}, {"reverse", NGR_ACC_CLEAR, -1}, {"rotate", NGR_ACC_CLEAR, -1},
     {"index", NGR_ACC_READ, -1}, {"count", NGR_ACC_READ, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1},
-    {"__getitem__", NGR_ACC_READ, -1}, {NULL, 0, 0}};
+    {"__getitem__", NGR_ACC_READ, 0}, {"__setitem__", NGR_ACC_WRITE, 0}, {NULL, 0, 0}};
 
 /* A read of every item in one operation (a C-level copy): a span of one instruction. */
 static void emit_whole_read(const struct ngr_site *s, uint32_t var)
@@ -73,6 +76,42 @@ static void on_method_call(const struct ngr_site *s, PyObject *recv, const char 
     }
 }
 
+/* Module functions written in C that work on the container given as their first argument: the
+ * mutation is one atomic operation of the container (it holds the container's lock), and a check
+ * made before it in Python (`if heap: heapq.heappop(heap)`, `heap[0]` then heappop) is a
+ * check-then-act on the container. */
+struct c_function { const char *module, *name; unsigned kind; };
+static const struct c_function c_functions[] = {
+    {"_heapq", "heappush", NGR_ACC_CLEAR}, {"_heapq", "heappop", NGR_ACC_CLEAR},
+    {"_heapq", "heapreplace", NGR_ACC_CLEAR}, {"_heapq", "heappushpop", NGR_ACC_CLEAR},
+    {"_heapq", "heapify", NGR_ACC_CLEAR}, {"_heapq", "heappush_max", NGR_ACC_CLEAR},
+    {"_heapq", "heappop_max", NGR_ACC_CLEAR}, {"_heapq", "heapreplace_max", NGR_ACC_CLEAR},
+    {"_heapq", "heappushpop_max", NGR_ACC_CLEAR}, {"_heapq", "heapify_max", NGR_ACC_CLEAR},
+    {"_bisect", "insort_left", NGR_ACC_CLEAR}, {"_bisect", "insort_right", NGR_ACC_CLEAR},
+    {"_bisect", "bisect_left", NGR_ACC_READ}, {"_bisect", "bisect_right", NGR_ACC_READ},
+    {"_collections", "_count_elements", NGR_ACC_CLEAR},
+    {NULL, NULL, 0}};
+
+/* The entry for a builtin of one of those modules, NULL if it is none. */
+static const struct c_function *c_function_of(PyObject *callable)
+{
+    if (!PyCFunction_Check(callable))
+        return NULL;
+    PyObject *mod = PyCFunction_GET_SELF(callable);
+    if (!mod || !PyModule_Check(mod))
+        return NULL;
+    const char *fn = ((PyCFunctionObject *)callable)->m_ml->ml_name;
+    const char *mn = PyModule_GetName(mod);
+    if (!mn) {
+        PyErr_Clear();
+        return NULL;
+    }
+    for (const struct c_function *c = c_functions; c->module; c++)
+        if (!strcmp(c->name, fn) && !strcmp(c->module, mn))
+            return c;
+    return NULL;
+}
+
 static bool is_builtin(PyObject *callable, const char *name)
 {
     if (!PyCFunction_Check(callable))
@@ -106,7 +145,9 @@ static bool may_touch_container(PyObject *callable, PyObject *self_or_null, int 
         return Py_IS_TYPE(callable, &PyMethodDescr_Type) && ngr_is_container_like(self_or_null);
     return (PyCFunction_Check(callable) && PyCFunction_GET_SELF(callable) &&
             ngr_is_container_like(PyCFunction_GET_SELF(callable))) ||
-           (argc >= 1 && whole_read_builtin(callable)) || (argc == 1 && is_builtin(callable, "len"));
+           (argc >= 1 && whole_read_builtin(callable)) || (argc == 1 && is_builtin(callable, "len")) ||
+           (argc >= 1 && c_function_of(callable)) || (argc >= 1 && is_builtin(callable, "next")) ||
+           (argc == 1 && is_builtin(callable, "iter"));
 }
 
 enum ngr_verdict ngr_on_call(const struct ngr_site *s)
@@ -134,6 +175,24 @@ enum ngr_verdict ngr_on_call(const struct ngr_site *s)
             on_method_call(s, recv, ((PyCFunctionObject *)callable)->m_ml->ml_name, args, nargs);
             return NGR_KEEP;
         }
+    }
+    const struct c_function *cf = argc >= 1 && args[0] ? c_function_of(callable) : NULL;
+    if (cf) {
+        ngr_emit_item(s, cf->kind | NGR_ACC_FLAG_ATOMIC, args[0], NULL);
+        return NGR_KEEP;
+    }
+    if (argc >= 1 && args[0] && is_builtin(callable, "next")) {
+        /* next(it): reads and moves the iterator's position, two steps (3.13t list iterators
+         * hand an item out twice; a generator raises when two threads resume it) */
+        ngr_iter_advance(s, args[0]);
+        return NGR_KEEP;
+    }
+    if (argc == 1 && is_builtin(callable, "iter")) {
+        /* iter(d), as in next(iter(d)) for a dict's first key: a read of the whole container (its
+         * order and its first items), atomic as far as the taking goes */
+        if (args[0])
+            ngr_emit_item(s, NGR_ACC_READ | NGR_ACC_FLAG_ATOMIC, args[0], NULL);
+        return NGR_KEEP;
     }
     if (argc == 1 && is_builtin(callable, "len")) {
         /* len(x): one atomic read of the container's size */

@@ -52,6 +52,17 @@ static void cache_put(const struct ngr_site *s, _Atomic uint64_t *cache, uint64_
                           memory_order_relaxed);
 }
 
+/* The variable of global `name` of module dict `globals` when the program has rebound the code it
+ * held (a monkeypatch), else 0. */
+static uint32_t patched_var(PyObject *globals, PyObject *name)
+{
+    if (!atomic_load_explicit(&ngr_patches_seen, memory_order_acquire))
+        return 0;
+    const char *m = ngr_vars_module_name(globals);
+    uint32_t var = m ? ngr_vars_named_maybe(globals, name, m) : 0;
+    return ngr_patch_is_patched(var) ? var : 0;
+}
+
 enum ngr_verdict ngr_on_load_global(const struct ngr_site *s)
 {
     PyObject *globals = ngr_v_frame_globals(s->f);
@@ -79,11 +90,17 @@ enum ngr_verdict ngr_on_load_global(const struct ngr_site *s)
      * searched without possibly calling a user __eq__, so there every global counts. */
     int unsafe = 0;
     PyObject *v = ngr_v_dict_get_str(globals, name, &unsafe);
-    if (!unsafe && (!v || ngr_is_code_like(v)))
+    if (!unsafe && (!v || ngr_is_code_like(v))) {
         /* A builtin, a function, a class or a module: code, not state.  Decided once per
-         * instruction, so that calling module functions costs nothing after the first call
-         * (rebinding a function later, monkeypatching, is not traced at this site). */
-        return NGR_DISABLE;
+         * instruction, so that calling module functions costs nothing after the first call —
+         * unless the program has rebound this very name (patches.c). */
+        uint32_t pv = v ? patched_var(globals, name) : 0;
+        if (!pv)
+            return NGR_DISABLE;
+        cache_put(s, cache, tag, epoch, pv, false);
+        ngr_acc_emit(s->f, s->off, NGR_ACC_READ, pv, 0);
+        return NGR_KEEP;
+    }
     bool constant = !unsafe && v && constant_value(v) && !code_stores_global(s->ci, s->arg);
     const char *m = ngr_vars_module_name(globals);
     uint32_t var = 0;
@@ -102,8 +119,14 @@ enum ngr_verdict ngr_read_module_attr(const struct ngr_site *s, PyObject *module
     PyObject *md = PyModule_GetDict(module);
     int unsafe = 0;
     PyObject *v = md ? ngr_v_dict_get_str(md, name, &unsafe) : NULL;
-    if (v && !unsafe && ngr_is_code_like(v))
-        return NGR_DISABLE; /* `os.path`, `mod.func`: code, not state */
+    if (v && !unsafe && ngr_is_code_like(v)) {
+        /* `os.path`, `mod.func`: code, not state — unless rebound by the program (patches.c) */
+        uint32_t pv = patched_var(md, name);
+        if (!pv)
+            return NGR_DISABLE;
+        ngr_acc_emit(s->f, s->off, NGR_ACC_READ, pv, 0);
+        return NGR_KEEP;
+    }
     if (!v && !unsafe)
         return NGR_KEEP;    /* not there (yet): an AttributeError, or a later definition */
     const char *m = ngr_vars_module_name(md);

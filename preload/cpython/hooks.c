@@ -60,7 +60,8 @@ __attribute__((visibility("default"))) int ngr_hooks_init(void)
     const char *hooks = getenv("NOGILRACE_HOOKS");
     if (hooks && hooks[0] == '0')
         return 0;
-    if (ngr_codeinfo_init() || ngr_vars_init() || ngr_shared_init() || ngr_watch_init()) {
+    if (ngr_codeinfo_init() || ngr_vars_init() || ngr_classify_init() || ngr_shared_init() ||
+        ngr_watch_init()) {
         atomic_store(&ngr_acc_off, 1); /* whatever got installed stays inert */
         ngr_log(0, "cannot set up the CPython hooks (tables); tracing pthread events only");
         return -1;

@@ -4,7 +4,7 @@
  * Each is one atomic operation of the container in the free-threaded build (NGR_ACC_FLAG_ATOMIC):
  * the analyzer reports the sequences built from them, not the operations.  Items of dicts and
  * sets, and `obj[k]` on a traced object, are told apart by key (vars.c: exact str/int/bytes/
- * None/bool and tuples of those), a list's or deque's items are the container.  A traced object's __dict__ used as a dict
+ * None/bool and tuples of those), a list's, deque's or bytearray's by index.  A traced object's __dict__ used as a dict
  * (vars(obj)[k], obj.__dict__.get(k)) accesses that object's attributes.
  */
 #include "site.h"
@@ -15,6 +15,20 @@ uint32_t ngr_dict_attr_var(PyObject *dict, PyObject *key)
         return 0;
     PyObject *owner = ngr_vars_dict_owner(dict);
     return owner ? ngr_vars_attr(ngr_vars_tracked(owner), key) : 0;
+}
+
+/* Which item an access touches: items of a dict or set, and of a traced object's own mapping
+ * protocol (a WeakValueDictionary, an OrderedDict-like class: obj[k] runs its __getitem__), by key;
+ * items of a list, deque or bytearray by index (`PARTIALS[i] += x` in thread i touches item i
+ * only; a negative index is an item of its own, as the analyzer cannot know the length).  0 = the
+ * whole container: no key, a slice, anything else. */
+static uint64_t item_key(PyObject *container, PyObject *key)
+{
+    if (!key)
+        return 0;
+    if (ngr_is_keyed_container(container) || !ngr_is_container_like(container))
+        return ngr_vars_key(key);
+    return PyLong_CheckExact(key) ? ngr_vars_key(key) : 0;
 }
 
 bool ngr_emit_item(const struct ngr_site *s, unsigned kind, PyObject *container, PyObject *key)
@@ -32,12 +46,7 @@ bool ngr_emit_item(const struct ngr_site *s, unsigned kind, PyObject *container,
         if (!var)
             return false;
     }
-    /* Items of a dict or set, and of a traced object's own mapping protocol (a WeakValueDictionary,
-     * an OrderedDict-like class: obj[k] runs its __getitem__), are told apart by key; a list's,
-     * deque's or bytearray's are the container. */
-    uint64_t k = key && (ngr_is_keyed_container(container) || !ngr_is_container_like(container))
-                     ? ngr_vars_key(key) : 0;
-    ngr_acc_emit(s->f, s->off, kind, var, k);
+    ngr_acc_emit(s->f, s->off, kind, var, item_key(container, key));
     return true;
 }
 
@@ -61,6 +70,13 @@ enum ngr_verdict ngr_on_subscript(const struct ngr_site *s)
         return NGR_KEEP;
     unsigned kind = s->kind == NGR_I_SUBSCR ? NGR_ACC_READ
                     : s->kind == NGR_I_STORE_SUBSCR ? NGR_ACC_WRITE : NGR_ACC_DELETE;
+    /* A slice store or delete on a sequence changes which item sits at every index after it; a
+     * deleted index shifts all later ones: both are a write of the whole container. */
+    if (kind != NGR_ACC_READ && container && !ngr_is_keyed_container(container) &&
+        ngr_is_container_like(container) && (PySlice_Check(key) || kind == NGR_ACC_DELETE)) {
+        kind = NGR_ACC_CLEAR;
+        key = NULL;
+    }
     return item_access(s, kind, container, key);
 }
 

@@ -7,6 +7,10 @@
  * instruction (the version layer flags it NGR_IF_LOOP_EXIT) closes them.  A loop left by
  * `break`, `return` or an exception leaves its span open until the slot is reused: the analyzer
  * then sees an iteration that lasted longer, never a shorter one.
+ *
+ * Iterators and generators themselves (held in module state, or a generator shared by threads)
+ * have a position that next() reads and moves: `next(IT)` and a for loop over IT are a
+ * read-modify-write of it, which two threads must not do at once.
  */
 #include "site.h"
 
@@ -26,12 +30,27 @@ void ngr_iter_loop_exit(const struct ngr_site *s)
     }
 }
 
+bool ngr_iter_advance(const struct ngr_site *s, PyObject *it)
+{
+    if (!ngr_is_iterator(it))
+        return false;
+    uint32_t var = ngr_site_object_var(s, it);
+    if (!var)
+        return false;
+    ngr_acc_emit_rmw(s->f, s->off, var, 0);
+    return true;
+}
+
 enum ngr_verdict ngr_on_get_iter(const struct ngr_site *s)
 {
     if (!ngr_site_stack_known(s, 1))
         return NGR_DISABLE;
     PyObject *it = ngr_site_peek(s, 1);
     if (!it)
+        return NGR_KEEP;
+    /* `for x in IT` over an iterator shared by threads: each step moves it (one read-modify-write
+     * stands for the loop's) */
+    if (ngr_iter_advance(s, it))
         return NGR_KEEP;
     PyObject *d = ngr_v_dictview_dict(it);
     uint32_t var = ngr_site_object_var(s, d ? d : it);

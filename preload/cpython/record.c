@@ -148,3 +148,18 @@ void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id, uin
     }
     ngr_emit_access(kind, var_id, key_id, fid, ngr_stack_here(f, offset));
 }
+
+void ngr_acc_emit_rmw(ngr_vframe *f, int offset, uint32_t var_id, uint64_t key_id)
+{
+    if (!f || !var_id)
+        return;
+    PyCodeObject *co = ngr_v_frame_code(f);
+    if (offset < 0)
+        offset = ngr_v_frame_offset(f);
+    uint64_t fid = ngr_frame_id(f, co, offset);
+    uint32_t st = ngr_stack_here(f, offset);
+    if (filter_on() && var_id < MAX_EPOCH_VARS)
+        atomic_fetch_add(&var_epoch[var_id], 1); /* a write: reads recorded before are stale */
+    ngr_emit_access(NGR_ACC_READ, var_id, key_id, fid, st);
+    ngr_emit_access(NGR_ACC_WRITE, var_id, key_id, fid, st);
+}

@@ -21,12 +21,16 @@
  * races).  The built-in containers' deallocators are wrapped (PyDict_Type's, PyList_Type's ...
  * tp_dealloc, as the lock types' are in sync.c): one probe of the set per freed container.
  * Objects of classes get a weak reference whose callback ends the entry, made when they are first
- * shared (an extra weak reference the program could count: weakref.getweakrefcount); instances
- * of classes whose __slots__ leave out __weakref__ give no signal and may be taken for a
- * predecessor of the same class at the same address.
+ * shared (an extra weak reference the program could count: weakref.getweakrefcount); objects
+ * whose death cannot be seen (classes whose __slots__ leave out __weakref__, list and dict
+ * iterators) are not taken as shared at all.  A first-touch entry (default builds) is not ended by
+ * a death: it keeps the type, so that only a successor of the same type at the address can be
+ * taken for it — which then counts as shared from its first touch by another thread, a cost, not
+ * a false race (it gets a variable of its own).
  *
- * Names: where the object was stored last seen (ngr_shared_hint: `self.settings = {...}` names the
- * dict "app.Config().settings"), else its class ("app.Stats()") or its type ("<dict>").
+ * Names: an object of a class by its class ("app.Stats()"); a container by where it was stored
+ * (ngr_shared_hint: `self.settings = {...}` names the dict "app.Config().settings"), else by its
+ * type ("<dict>").
  */
 #include "acc.h"
 
@@ -40,12 +44,14 @@
 
 struct sh_ent {
     _Atomic uintptr_t addr; /* 0 = free */
+    _Atomic uintptr_t type; /* a first-touch entry outlives its object unseen: a successor of
+                               another type at the address is not taken for it */
     _Atomic uint32_t var;   /* the object's variable once shared, else 0 */
     _Atomic uint32_t owner; /* default builds: thread number of the first toucher */
 };
 struct sh_set {
     struct sh_ent e[SH_WAYS];
-} __attribute__((aligned(64)));
+} __attribute__((aligned(32)));
 
 static struct sh_set *sets;
 static _Atomic uint32_t victim; /* the way a full set gives up next (any order will do) */
@@ -88,7 +94,8 @@ static const char *hint_of(PyObject *obj)
 static struct sh_ent *find(struct sh_set *s, PyObject *obj)
 {
     for (unsigned w = 0; w < SH_WAYS; w++)
-        if (atomic_load_explicit(&s->e[w].addr, memory_order_acquire) == (uintptr_t)obj)
+        if (atomic_load_explicit(&s->e[w].addr, memory_order_acquire) == (uintptr_t)obj &&
+            atomic_load_explicit(&s->e[w].type, memory_order_relaxed) == (uintptr_t)Py_TYPE(obj))
             return &s->e[w];
     return NULL;
 }
@@ -111,6 +118,7 @@ static void publish_locked(struct sh_ent *e, PyObject *obj, uint32_t var, uint32
 {
     atomic_store_explicit(&e->var, var, memory_order_relaxed);
     atomic_store_explicit(&e->owner, owner, memory_order_relaxed);
+    atomic_store_explicit(&e->type, (uintptr_t)Py_TYPE(obj), memory_order_relaxed);
     atomic_store_explicit(&e->addr, (uintptr_t)obj, memory_order_release);
 }
 
@@ -190,10 +198,11 @@ static PyObject *object_died(PyObject *key, PyObject *wr)
 }
 static PyMethodDef object_died_def = {"_nogilrace_object_died", object_died, METH_O, NULL};
 
-/* Arrange for an object of a class's entry to end with it (containers' deallocators do it). */
+/* Arrange for the entry of an object of a class, or of a generator, to end with it (containers'
+ * deallocators do it for theirs). */
 static void watch_death(PyObject *obj, uint32_t var)
 {
-    if (!PyType_SUPPORTS_WEAKREFS(Py_TYPE(obj)) || !(Py_TYPE(obj)->tp_flags & Py_TPFLAGS_HEAPTYPE))
+    if (!PyType_SUPPORTS_WEAKREFS(Py_TYPE(obj)))
         return;
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *key = Py_BuildValue("(NI)", PyLong_FromVoidPtr(obj), (unsigned)var);
@@ -208,20 +217,34 @@ static void watch_death(PyObject *obj, uint32_t var)
 
 /* ---- what can be shared ---------------------------------------------------------------------- */
 
-static const char *container_name(PyObject *o)
+static const char *container_name(PyObject *o, char *buf, size_t cap)
 {
+    if (PyGen_CheckExact(o)) {
+        /* its function's name: a getset of the (final) generator type, no user code */
+        PyObject *q = PyObject_GetAttrString(o, "__qualname__");
+        const char *qs = q && PyUnicode_Check(q) ? PyUnicode_AsUTF8(q) : NULL;
+        snprintf(buf, cap, "<generator %s>", qs ? qs : "?");
+        Py_XDECREF(q);
+        PyErr_Clear();
+        return buf;
+    }
+    if (ngr_is_iterator(o)) {
+        snprintf(buf, cap, "<%s>", Py_TYPE(o)->tp_name);
+        return buf;
+    }
     return PyDict_Check(o) ? "<dict>" : PyList_Check(o) ? "<list>" : PyAnySet_Check(o) ? "<set>"
            : PyByteArray_Check(o) ? "<bytearray>" : "<deque>";
 }
 
-/* The object's name: a hint, else its class's ("app.Stats()"). */
+/* The object's name: an object of a class is named by its class ("app.Stats()": what the report
+ * groups by, whoever stored it where — pytest keeps a TestCase in its own attributes); a
+ * container by where it was stored (a hint), else its type. */
 static const char *object_name(PyObject *obj, bool container, char *buf, size_t cap)
 {
-    const char *h = hint_of(obj);
-    if (h)
-        return h;
-    if (container)
-        return container_name(obj);
+    if (container) {
+        const char *h = hint_of(obj);
+        return h ? h : container_name(obj, buf, cap);
+    }
     const char *cls = ngr_vars_class_name(Py_TYPE(obj));
     snprintf(buf, cap, "%s()", cls && *cls ? cls : "?");
     return buf;
@@ -257,12 +280,13 @@ uint32_t ngr_shared_var(PyObject *obj, bool container)
     if (!var && share) {
         char buf[300];
         var = ngr_vars_new_object(object_name(obj, container, buf, sizeof buf),
-                                  container ? NGR_VAR_CONTAINER : NGR_VAR_OBJ_ATTR);
+                                  !container ? NGR_VAR_OBJ_ATTR
+                                  : ngr_is_iterator(obj) ? NGR_VAR_ITERATOR : NGR_VAR_CONTAINER);
         if (var)
             publish_locked(e ? e : take_locked(s), obj, var, me);
     }
     ngr_spin_unlock(l);
-    if (var && share && !container)
+    if (var && share && (!container || PyGen_CheckExact(obj)))
         watch_death(obj, var);
     return var;
 }
@@ -272,10 +296,8 @@ uint32_t ngr_traced_var(PyObject *obj)
     uint32_t v = ngr_vars_tracked(obj);
     if (v)
         return v;
-    bool container = ngr_is_container_like(obj) && !ngr_v_dictview_dict(obj);
-    if (!container && !ngr_is_instance_trackable(obj))
-        return 0;
-    return ngr_shared_var(obj, container);
+    bool container;
+    return ngr_is_shareable(obj, &container) ? ngr_shared_var(obj, container) : 0;
 }
 
 int ngr_shared_init(void)

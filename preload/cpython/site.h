@@ -85,6 +85,9 @@ NGR_HIDDEN enum ngr_verdict ngr_on_truth_test(const struct ngr_site *s);    /* i
 NGR_HIDDEN enum ngr_verdict ngr_on_get_iter(const struct ngr_site *s);      /* iteration.c */
 NGR_HIDDEN enum ngr_verdict ngr_on_call(const struct ngr_site *s);          /* calls.c */
 
+/* iteration.c: next(it) or a loop over `it` when it is a traced iterator or generator: a read and
+ * a write of its position.  False (nothing emitted) when it is not one. */
+NGR_HIDDEN bool ngr_iter_advance(const struct ngr_site *s, PyObject *it);
 /* iteration.c: a loop exit was reached (NGR_IF_LOOP_EXIT): end the spans opened for it. */
 NGR_HIDDEN void ngr_iter_loop_exit(const struct ngr_site *s);
 

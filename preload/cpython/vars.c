@@ -555,6 +555,15 @@ void ngr_vars_held_forget(PyObject *ns, PyObject *name)
     ngr_spin_unlock(&held_map.lock);
 }
 
+uint32_t ngr_vars_named_maybe(PyObject *ns, PyObject *name, const char *ns_name)
+{
+    if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
+        return 0;
+    Py_hash_t h = PyObject_Hash(name); /* exact str: cached, no user code */
+    struct slot *s = map_find(&var_map, (uint64_t)(uintptr_t)ns, (uint64_t)h ^ cstr_hash(ns_name));
+    return s ? (uint32_t)atomic_load_explicit(&s->val, memory_order_acquire) : 0;
+}
+
 uint32_t ngr_vars_named(PyObject *ns, PyObject *name, const char *ns_name, unsigned kind)
 {
     if (!ns || !name || !PyUnicode_CheckExact(name) || !ns_name)
@@ -611,7 +620,7 @@ static bool trackable(PyObject *obj)
         return true;
     if (PyType_Check(obj) || PyModule_Check(obj) || PyFunction_Check(obj) || PyCFunction_Check(obj))
         return false;
-    return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp);
+    return ngr_is_iterator(obj) || ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && ngr_vars_is_class_of_wanted(tp));
 }
 
 static PyObject *instance_dict(PyObject *obj);
@@ -625,7 +634,8 @@ bool ngr_vars_track(PyObject *obj, const char *name)
     if (s && atomic_load_explicit(&s->val, memory_order_acquire))
         return true; /* first name wins: the object keeps its identity in the report */
     unsigned kind = PyDict_Check(obj) || PyList_Check(obj) || PyAnySet_Check(obj) ||
-                    PyByteArray_Check(obj) || is_deque(Py_TYPE(obj)) ? NGR_VAR_CONTAINER : NGR_VAR_OBJ_ATTR;
+                    PyByteArray_Check(obj) || is_deque(Py_TYPE(obj)) ? NGR_VAR_CONTAINER
+                    : ngr_is_iterator(obj) ? NGR_VAR_ITERATOR : NGR_VAR_OBJ_ATTR;
     /* One variable per name: `cache = {}` rebinding app.cache to a new dict keeps the variable
      * (what users read in the report), and repeated rebinding does not grow the metadata. */
     uint64_t nk = cstr_hash(name) | 1;

@@ -155,6 +155,16 @@ static void note_value(PyObject *dict, PyObject *key, PyObject *value, const cha
         ngr_vars_untrack((PyObject *)old);
 }
 
+/* Is the calling frame the body of the module whose globals `dict` is (a module defining or
+ * redefining its own names: `f = wraps(g)(f)`, a reload), rather than a patch from elsewhere? */
+static bool own_body(PyObject *dict)
+{
+    ngr_vframe *f = ngr_v_current_frame();
+    PyCodeObject *co = f ? ngr_v_frame_code(f) : NULL;
+    return co && ngr_v_frame_globals(f) == dict && (co->co_flags & CO_OPTIMIZED) == 0 &&
+           PyUnicode_CheckExact(co->co_name) && PyUnicode_CompareWithASCIIString(co->co_name, "<module>") == 0;
+}
+
 /* 3.15: the first use of a lazy import (in any thread) replaces its placeholder by the imported
  * object: CPython's own synchronised work, not a write of the program's.  The watcher runs before
  * the change, so the dict still holds the placeholder. */
@@ -223,9 +233,19 @@ static void dict_event(PyDict_WatchEvent ev, PyObject *dict, PyObject *key, PyOb
     unsigned ns_kind = ns->kind;
     if (new_value && ngr_is_definition(new_value)) {
         /* `def f`, `class C`, `import m`: code, not state (their reads are not traced either);
-         * no record, no variable — most module globals are these.  A class is still watched. */
+         * no record, no variable — most module globals are these.  A class is still watched.
+         * Rebinding one from elsewhere than the module's own body is a patch (patches.c). */
         if (PyType_Check(new_value))
             ngr_watch_class((PyTypeObject *)new_value);
+        if (ev == PyDict_EVENT_MODIFIED && !own_body(dict) && !replaces_lazy_import(dict, key)) {
+            uint32_t var = ngr_vars_named(dict, key, ns_name, ns_kind);
+            ngr_vframe *f = ngr_v_current_frame();
+            if (f)
+                ngr_acc_emit(f, -1, NGR_ACC_WRITE, var, 0);
+            else if (var)
+                ngr_emit_access(NGR_ACC_WRITE, var, 0, 0, 0);
+            ngr_patch_written(var);
+        }
         uintptr_t old = ngr_vars_held_swap(dict, key, 0);
         if (old)
             ngr_vars_untrack((PyObject *)old);

@@ -1,9 +1,9 @@
 """Lost update two steps from module state: `APP.stats.requests_served += 1`.
 
-APP is a module global; its `stats` object was made in App.__init__ (before APP was bound, so it is
-named where it was stored: App().stats).  Three threads count requests on it with no lock.
+APP is a module global; its `stats` object, made in App.__init__, is shared by the threads and
+named by its class (Stats()).  Three threads count requests on it with no lock.
 """
-# expect: lost-update {mod}.App().stats.requests_served
+# expect: lost-update {mod}.Stats().requests_served
 import threading
 
 

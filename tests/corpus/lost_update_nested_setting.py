@@ -3,7 +3,7 @@
 decrement is a read-modify-write of the dict item (a lost update); the test before it does not
 protect it either."""
 # expect: lost-update {mod}.Config().settings
-# also-ok: check-then-act {mod}.Config().settings -- the test and the decrement sit on different lines: which of the two a window is called depends on the reads recorded
+# also-ok: check-then-act {mod}.Config().settings -- the test and the decrement sit on different lines: a window from the test's read to the write is a check-then-act
 import threading
 
 

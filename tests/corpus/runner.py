@@ -2,7 +2,8 @@
 expectations written in the program's header.  Started by tests/corpus/run (see there for usage).
 
 Header lines (anywhere in the file, one per line):
-  # expect: KIND VAR         a finding of kind KIND on variable VAR must be reported
+  # expect: KIND VAR         a finding of kind KIND on variable VAR must be reported (KIND may be
+                             KIND1|KIND2: either, for a window the analyzer may classify either way)
   # expect: clean            nothing may be reported
   # also-ok: KIND VAR -- why an extra finding a racy program may also produce, with the reason
   # exit: N                  the status `nogilrace run` must exit with (default: 66 racy, 0 clean)
@@ -81,7 +82,7 @@ class Program:
                 elif what == "expect" and rest == "clean":
                     self.clean = True
                 else:
-                    spec = rest.split(" -- ")[0].split()
+                    spec = rest.split(" -- ")[0].split(None, 1)
                     if len(spec) != 2:
                         raise SystemExit(f"{path}:{lineno}: want '# {what}: KIND VAR'")
                     if what == "also-ok" and " -- " not in rest:
@@ -100,7 +101,7 @@ class Program:
         return var == pattern
 
     def matches(self, spec, finding):
-        return spec[0] == finding[0] and self.var_matches(spec[1], finding[1])
+        return finding[0] in spec[0].split("|") and self.var_matches(spec[1], finding[1])
 
 
 def strip_key(var):
@@ -226,7 +227,10 @@ def main():
     version = target_version()
     progs = [Program(p, version) for p in paths]
 
-    logdir = os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "test-logs", "corpus")
+    # scripts/check keeps each interpreter's logs apart (NGR_LOG_DIR=$BUILD/test-logs/<label>).
+    logdir = os.path.join(env.get("NGR_LOG_DIR") or
+                          os.path.join(env.get("NGR_BUILD", os.path.join(ROOT, "build")), "test-logs"),
+                          "corpus")
     os.makedirs(logdir, exist_ok=True)
     for p in progs:
         for ext in (".json", ".log"):

@@ -1,7 +1,8 @@
 """t_access_containers.py — items of containers reachable from module state.
 
 dict items keyed by content (`app.cache` + key `'user:1'`, ints, bytes, tuples), `k in d`,
-d.get/setdefault/pop, `del d[k]`, list append/index, set add, deque, bytearray, class-attribute
+d.get/setdefault/pop, `del d[k]`, list append and items by index (`items[0]`: the list's item 0),
+set add, deque, bytearray, class-attribute
 containers, and iteration (`for`, `d.items()`, `list(d)`, `sorted(s)`), emptiness tests (`if dq:`, `len(d)`) as ITER_BEGIN ... ITER_END
 spans.  Single container operations carry the atomic flag; `d[k] = d.get(k, 0) + 1` is a read
 and a write in one frame.
@@ -75,10 +76,10 @@ EXPECT = [
     ("app.cache", "delete", "'tmp'", "# DELITEM", True),
     ("app.cache", "delete", "'gone'", "# POP", True),
     ("app.items", "write", None, "# APPEND", True),
-    ("app.items", "read", None, "# INDEX", True),
+    ("app.items", "read", "0", "# INDEX", True),
     ("app.seen", "write", "0", "# SETADD", True),
     ("app.dq", "write", None, "# DEQUE", True),
-    ("app.buf", "write", None, "# BYTEARRAY", True),
+    ("app.buf", "write", "0", "# BYTEARRAY", True),
     ("app.Reg.table", "write", "'k'", "# CLSDICT", True),
     ("app.dq", "read", None, "# TRUTH", True),      # emptiness test: whole container
     ("app.cache", "read", None, "# LEN", True),

@@ -3,9 +3,9 @@
 The other t_access_* tests import it (``from t_access_lib import ...``).  Run as a test itself, it
 checks the helpers against the simplest traced program: one global written and read.
 
-A test writes a small program, runs it under the preload with the real interpreter(s)
-(``interpreters()``: the free-threaded one, and the GIL build when its hooks library is built),
-and reads the trace back through ``nogilrace dump --json`` — the same view the analyzer has.
+A test writes a small program, runs it under the preload with the real interpreter
+(``interpreters()``: the one of this run, see interp.py), and reads the trace back through
+``nogilrace dump --json`` — the same view the analyzer has.
 """
 import json
 import os
@@ -13,16 +13,9 @@ import subprocess
 import sys
 import textwrap
 
+from interp import interpreters  # noqa: F401  (re-exported: the tests import it from here)
+
 _counter = [0]
-
-
-def interpreters():
-    """[(label, python)]: the free-threaded python, plus the GIL build when its hooks exist."""
-    out = [("ft", os.environ["NGR_PYTHON"])]
-    gil = os.environ.get("NGR_GIL_PYTHON")
-    if gil and os.path.exists(os.path.join(os.environ["NGR_BUILD"], "nogilrace-cp313.so")):
-        out.append(("gil", gil))
-    return out
 
 
 def fail(msg):

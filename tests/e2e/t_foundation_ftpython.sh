@@ -4,6 +4,11 @@
 set -eu
 ft="$NGR_ROOT/scripts/ft-python"
 fail() { echo "FAIL: $*"; exit 1; }
+# The script under test does not depend on the interpreter under test: once, with its own one.
+if [ "${NGR_PY_LABEL:-3.13t}" != 3.13t ]; then
+    echo "skip: tests scripts/ft-python; runs with the 3.13t interpreter only"
+    exit 77
+fi
 
 p=$("$ft")
 case "$p" in /*) ;; *) fail "not an absolute path: $p" ;; esac

@@ -30,7 +30,7 @@ report --format=json traces >out.json 2>err.txt
 rc=$?
 [ "$rc" = 66 ] || { cat err.txt; fail "json: exit $rc, want 66"; }
 "$NGR_PYTHON" - out.json "$PWD/racy.py" <<'PY' || { head -c 2000 out.json; fail "json document"; }
-import json, sys
+import json, os, sys
 d = json.load(open(sys.argv[1]))
 src = sys.argv[2]
 for k, t in [("version", int), ("python", str), ("gil_enabled", bool), ("free_threaded", bool),
@@ -38,7 +38,9 @@ for k, t in [("version", int), ("python", str), ("gil_enabled", bool), ("free_th
              ("traces", list), ("summary", dict), ("races", list), ("tool", dict)]:
     assert isinstance(d[k], t), (k, d.get(k))
 assert d["version"] >= 1 and d["processes"] == 1 and d["events"] > 0
-assert d["free_threaded"] is True and "free-threading" in d["python"], d["python"]
+ft = os.environ.get("NGR_PY_FREE_THREADED", "1") == "1"
+assert d["free_threaded"] is ft and ("free-threading" in d["python"]) is ft, d["python"]
+assert d["gil_enabled"] is (not ft), d["gil_enabled"]
 assert d["summary"]["races"] == len(d["races"]) >= 2, d["summary"]
 names = {r["variable"] for r in d["races"]}
 assert {"racy.counter", "racy.hits"} <= names, names

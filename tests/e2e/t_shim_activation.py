@@ -3,7 +3,8 @@ mode, loads the hooks library matching the interpreter, records the process and 
 Without working hooks (the library absent, not loadable, or its init failing) it says so in one
 line, leaves the program alone, and still writes a trace whose PROCESS carries NO_HOOKS and whose
 warning NOTE repeats that line, so that `nogilrace run` cannot take the process for a clean one;
-NOGILRACE_HOOKS=0 (pthread events only, by choice) is not marked."""
+NOGILRACE_HOOKS=0 (pthread events only, by choice) is not marked.
+Run once per interpreter (interp.py); on a free-threaded build also with PYTHON_GIL=1."""
 import json
 import os
 import shutil
@@ -12,9 +13,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t_shim_reader import check, env_for, read_trace, traces_in  # noqa: E402
+import interp  # noqa: E402
 
-PY = os.environ["NGR_PYTHON"]
-GILPY = os.environ["NGR_GIL_PYTHON"]
+PY = interp.PYTHON
+TAG = interp.tag()
+FT = interp.free_threaded()
 TMP = os.environ["NGR_TMP"]
 ROOT = os.environ["NGR_ROOT"]
 
@@ -64,9 +67,9 @@ for mode, (cmd, stdin) in modes.items():
     t = read_trace(ts[0])
     check(t.finished, "%s: trace not finished" % mode)
     p = t.process()
-    check(p is not None and p["free_threaded"] and not p["gil_enabled"],
+    check(p is not None and p["free_threaded"] == FT and p["gil_enabled"] == (not FT),
           "%s: process record %s" % (mode, p))
-    check(p["version"] and p["version"].startswith("3.13"), "%s: version %r" % (mode, p))
+    check(p["version"] and p["version"].startswith(interp.version() + "."), "%s: version %r" % (mode, p))
     check(not p["no_hooks"] and t.notes() == [], "%s: NOGILRACE_HOOKS=0 marked: %s %s" % (mode, p, t.notes()))
     print("ok: activation before user code,", mode)
 
@@ -90,13 +93,13 @@ NGR_API int ngr_hooks_init(void)
     return rc ? atoi(rc) : 0;
 }
 ''')
-for tag in ("cp313t", "cp313"):
-    out = os.path.join(lib, "nogilrace-%s.so" % tag)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-DTAG=\"%s\"" % tag, "-I", os.path.join(ROOT, "preload"),
-                    "-o", out, hooks_src], check=True)
+subprocess.run(["gcc", "-shared", "-fPIC", "-DTAG=\"%s\"" % TAG, "-I", os.path.join(ROOT, "preload"),
+                "-o", os.path.join(lib, "nogilrace-%s.so" % TAG), hooks_src], check=True)
 
-for py, tag, extra, gil in ((PY, "cp313t", {}, False), (PY, "cp313t", {"PYTHON_GIL": "1"}, True),
-                            (GILPY, "cp313", {}, True)):
+# (environment, GIL on): a free-threaded build starts without it, or with it when told to.
+cases = [({}, False), ({"PYTHON_GIL": "1"}, True)] if FT else [({}, True)]
+for extra, gil in cases:
+    py, tag = PY, TAG
     d = fresh("hooks-%s-%s" % (tag, gil))
     marker = os.path.join(d, "marker")
     env = env_for(d, NGR_TEST_MARKER=marker, **extra)
@@ -109,7 +112,7 @@ for py, tag, extra, gil in ((PY, "cp313t", {}, False), (PY, "cp313t", {"PYTHON_G
     t = read_trace(ts[0])
     check("test hooks initialised for " + tag in t.notes(), "%s: notes %s" % (tag, t.notes()))
     p = t.process()
-    check(p["gil_enabled"] == gil and p["free_threaded"] == (tag == "cp313t"),
+    check(p["gil_enabled"] == gil and p["free_threaded"] == FT,
           "%s %s: process %s" % (tag, extra, p))
     print("ok: %s hooks loaded, gil_enabled=%s recorded" % (tag, gil))
 
@@ -136,7 +139,7 @@ def untraced_trace(what, d, line, tag):
 
 
 # ---- 3. hooks init failure: one line, a NO_HOOKS trace, nothing recorded after -----------------
-for py, tag in ((PY, "cp313t"), (GILPY, "cp313")):
+for py, tag in ((PY, TAG),):
     d = fresh("init-fails-" + tag)
     env = env_for(d, NGR_TEST_INIT_RC=3)
     env["LD_PRELOAD"] = os.path.join(lib, "libnogilrace.so")
@@ -160,7 +163,7 @@ with open(os.path.join(undef, "undef.c"), "w") as f:
             " { return ngr_test_no_such_symbol(); }\n")
 prog = "import threading; t = threading.Thread(target=print, args=('thread',)); t.start(); t.join(); print('done'); raise SystemExit(6)"
 base = run([PY, "-c", prog], dict(os.environ))
-for py, tag in ((PY, "cp313t"), (GILPY, "cp313")):
+for py, tag in ((PY, TAG),):
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(undef, "nogilrace-%s.so" % tag),
                     os.path.join(undef, "undef.c")], check=True)
     for how, libdir, says in (("missing", lone, "nogilrace-%s.so is missing" % tag),
@@ -179,7 +182,7 @@ for py, tag in ((PY, "cp313t"), (GILPY, "cp313")):
         print("ok: %s hooks library for %s" % (how, tag))
 
 # ---- 5. the real hooks library, when this build has one ---------------------------------------
-real = os.path.join(os.environ["NGR_BUILD"], "nogilrace-cp313t.so")
+real = os.path.join(os.environ["NGR_BUILD"], "nogilrace-%s.so" % TAG)
 nm = subprocess.run(["nm", "-D", "--defined-only", real], capture_output=True, text=True)
 if "ngr_hooks_init" in nm.stdout:
     d = fresh("real")

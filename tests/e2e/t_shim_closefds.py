@@ -9,7 +9,7 @@ closed, the file it dup2'ed readable at the number, the closed number EBADF, clo
 the traced run writes nothing on stderr, its trace is neither DISABLED nor unfinished, and the
 race after the action is reported.  A raw dup2 system call onto the trace's number (no libc
 function to hook) stops tracing: one stderr line, DISABLED in the header and a warning NOTE saying
-why, and the program's file untouched.  On the free-threaded and the GIL build.
+why, and the program's file untouched.  Run once per interpreter (interp.py).
 """
 import os
 import subprocess
@@ -17,9 +17,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t_shim_reader import check, env_for, read_trace, traces_in  # noqa: E402
+from interp import interpreters  # noqa: E402
 
 TMP = os.environ["NGR_TMP"]
-PYS = [("ft", os.environ["NGR_PYTHON"]), ("gil", os.environ["NGR_GIL_PYTHON"])]
+PYS = interpreters()
 
 PRELUDE = r'''
 import ctypes, errno, os, subprocess, sys, threading

@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t_shim_reader import check, env_for, read_trace, traces_in  # noqa: E402
+import interp  # noqa: E402
 
 PY = os.environ["NGR_PYTHON"]
 TMP = os.environ["NGR_TMP"]
@@ -36,7 +37,7 @@ NGR_API int ngr_hooks_init(void)
 }
 ''')
 subprocess.run(["gcc", "-shared", "-fPIC", "-I", os.path.join(ROOT, "preload"), "-o",
-                os.path.join(lib, "nogilrace-cp313t.so"), src], check=True)
+                os.path.join(lib, "nogilrace-%s.so" % interp.tag()), src], check=True)
 
 
 def run(name, **opts):

@@ -213,6 +213,7 @@ def check(cond, msg):
 
 
 if __name__ == "__main__":
+    import interp
     tmp = os.environ.get("NGR_TMP", ".")
     d = os.path.join(tmp, "reader")
     os.makedirs(d, exist_ok=True)
@@ -249,6 +250,7 @@ if __name__ == "__main__":
     seqs = [r.words[1] for r in t.of("thread")]
     check(len(set(seqs)) == len(seqs), "sequence numbers unique")
     p = t.process()
-    check(p and p["free_threaded"] and not p["gil_enabled"], "process record %s" % p)
+    ft = interp.free_threaded()
+    check(p and p["free_threaded"] == ft and p["gil_enabled"] == (not ft), "process record %s" % p)
     check("threading" in (p["cmdline"] or ""), "command line recorded: %r" % p["cmdline"])
     print("reader ok:", t.flag_names, len(list(t.records())), "records")

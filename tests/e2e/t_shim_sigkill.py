@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t_shim_reader import check, env_for, read_trace, traces_in  # noqa: E402
+import interp  # noqa: E402
 
 PY = os.environ["NGR_PYTHON"]
 TMP = os.environ["NGR_TMP"]
@@ -100,8 +101,10 @@ import threading
 counter = 0
 cache = {}
 lock = threading.Lock()
-def worker(i):
+go = threading.Event()     # with the GIL, workers started first would run millions of loops
+def worker(i):             # before the last one starts
     global counter
+    go.wait()
     while True:
         counter += 1
         cache[i] = counter
@@ -110,9 +113,10 @@ def worker(i):
 for i in range(16):
     threading.Thread(target=worker, args=(i,), daemon=True).start()
 print("started", flush=True)
+go.set()
 threading.Event().wait()
 '''
-hooks = os.path.join(os.environ["NGR_BUILD"], "nogilrace-cp313t.so")
+hooks = os.path.join(os.environ["NGR_BUILD"], "nogilrace-%s.so" % interp.tag())
 nm = subprocess.run(["nm", "-D", "--defined-only", hooks], capture_output=True, text=True)
 if "ngr_hooks_init" in nm.stdout:
     d = os.path.join(TMP, "kill-hooks")
@@ -123,8 +127,17 @@ if "ngr_hooks_init" in nm.stdout:
     if line != "started\n":
         p.kill()
         check(False, "hooks program did not start: %r %r" % (line, p.communicate()[1]))
-    delay = rng.uniform(0.1, 0.4)
-    time.sleep(delay)
+    # Killed once the trace holds a random amount of data (it grows a chunk at a time), not after
+    # a random time: the cut-off is as arbitrary, and reading the trace back in Python costs the
+    # same on every interpreter (the GIL build records several times more accesses a second).
+    want = rng.randrange(4 << 20, 24 << 20)
+    start = time.monotonic()
+    while time.monotonic() - start < 60:
+        ts = traces_in(d)
+        if ts and os.path.getsize(ts[0]) >= want:
+            break
+        time.sleep(0.002)
+    delay = time.monotonic() - start
     p.send_signal(signal.SIGKILL)
     p.wait()
     t = read_trace(traces_in(d)[0])
@@ -136,7 +149,8 @@ if "ngr_hooks_init" in nm.stdout:
         check(dj.returncode == 0, "hooks: dump exit %d: %s" % (dj.returncode, dj.stderr[-300:]))
         n = dj.stdout.count('"type":"access"')
         check(n == len(acc), "hooks: dump sees %d accesses, the reader %d" % (n, len(acc)))
-    print("ok: with CPython hooks, killed after %.2fs: %d accesses" % (delay, len(acc)))
+    print("ok: with CPython hooks, killed after %.2fs (trace %d bytes or more): %d accesses"
+          % (delay, want, len(acc)))
 else:
     print("note: no real hooks library in this build; access records not exercised")
 print("sigkill: ok")

@@ -1,13 +1,15 @@
 """t_sync_helpers.py — shared by the t_sync_* tests: run a program traced, read `dump --json`.
 
 Imported as ``from t_sync_helpers import ...``; run as a test it checks itself on a tiny program
-(one lock, one thread) under every interpreter that has a hooks library.
+(one lock, one thread) under the interpreter of this run (interp.py).
 """
 import json
 import os
 import subprocess
 import sys
 import sysconfig
+
+from interp import interpreters  # noqa: F401  (re-exported: the tests import it from here)
 
 
 def fail(msg):
@@ -18,22 +20,6 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         fail(msg)
-
-
-def interpreters():
-    """(label, python) pairs to test: the free-threaded one, and the GIL build when its hooks
-    library was built (make PYTHON=$NGR_GIL_PYTHON hooks)."""
-    out = [("ft", os.environ["NGR_PYTHON"])]
-    gil = os.environ.get("NGR_GIL_PYTHON")
-    if gil and os.path.exists(gil):
-        tag = subprocess.run([gil, "-c", "import sys; print('cp%d%d%s' % (sys.version_info[0], "
-                              "sys.version_info[1], sys.abiflags))"],
-                             capture_output=True, text=True).stdout.strip()
-        if os.path.exists(os.path.join(os.environ["NGR_BUILD"], "nogilrace-%s.so" % tag)):
-            out.append(("gil", gil))
-        else:
-            print("note: no hooks library for %s (%s); GIL build not tested" % (gil, tag))
-    return out
 
 
 class Run:

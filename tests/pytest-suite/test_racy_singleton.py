@@ -2,9 +2,17 @@
 # expect: check-then-act test_racy_singleton._client
 # also-ok: lost-update test_racy_singleton._client -- when two threads both pass the None check, the later store overwrites the earlier thread's object: the analyzer may also report that read/write pair as a lost update of the same variable
 
+import time
+
 
 class Client:
-    pass
+    def __init__(self):
+        # Making a client takes a while (it would connect somewhere), so the threads that the
+        # plugin releases together all find _client None.  With an instant constructor one thread
+        # sometimes made the client before the others looked (t_run_pytest: 2 runs in about 40,
+        # free-threaded and GIL builds): the others only read what it had made, and no finding
+        # on _client was reported.
+        time.sleep(0.05)
 
 
 _client = None

@@ -149,6 +149,61 @@ Test(atomicity, iteration_under_the_mutators_lock_is_quiet)
     cr_expect_eq(R.nfindings, 0, "found %s", fx_list(&R));
 }
 
+/* An atomic snapshot (`list(d)`, `d.copy()`: one operation under the dict's lock) while another
+ * thread stores an item: a read of the whole container, no iteration to run into. */
+Test(atomicity, atomic_snapshot_is_not_an_iteration)
+{
+    struct ngr_tg *g = fx_new();
+    uint32_t sn = fx_at(g, "snapshot", 30), ap = fx_at(g, "register", 40);
+    fx_start2(g);
+    ngr_tg_access(g, 2, NGR_ACC_ITER_BEGIN | NGR_ACC_FLAG_ATOMIC, D, 0, 0x20, sn);
+    ngr_tg_access(g, 2, NGR_ACC_ITER_END | NGR_ACC_FLAG_ATOMIC, D, 0, 0x20, sn);
+    ngr_tg_access(g, 3, NGR_ACC_WRITE | NGR_ACC_FLAG_ATOMIC, D, 7, 0x30, ap);
+    ngr_tg_access(g, 2, NGR_ACC_ITER_BEGIN | NGR_ACC_FLAG_ATOMIC, D, 0, 0x21, sn);
+    ngr_tg_access(g, 2, NGR_ACC_ITER_END | NGR_ACC_FLAG_ATOMIC, D, 0, 0x21, sn);
+    fx_finish2(g);
+    R = fx_analyse(g);
+    cr_expect_eq(R.nfindings, 0, "found %s", fx_list(&R));
+}
+
+/* `if len(d) > N: del d[k]` in two threads (the size check of a hand-written LRU, then evict): a
+ * read of the whole container, then a key's delete in the same activation, unprotected, while
+ * the other thread deletes a key too: check-then-act on the container. */
+static void size_check_then_evict(uint64_t lock)
+{
+    struct ngr_tg *g = fx_new();
+    ngr_tg_key(g, 8, NGR_KEY_STR, "'user:2'");
+    uint32_t chk = fx_at(g, "evict", 50), del = fx_at(g, "evict", 51);
+    fx_start2(g);
+    for (uint32_t t = 2; t <= 3; t++) {
+        if (lock)
+            ngr_tg_sync(g, t, NGR_SYNC_ACQUIRE, lock, 0, 0);
+        ngr_tg_access(g, t, NGR_ACC_READ | NGR_ACC_FLAG_ATOMIC, D, 0, (uint64_t)t << 8, chk);
+        ngr_tg_access(g, t, NGR_ACC_DELETE | NGR_ACC_FLAG_ATOMIC, D, 6 + t, (uint64_t)t << 8, del);
+        if (lock)
+            ngr_tg_sync(g, t, NGR_SYNC_RELEASE, lock, 0, 0);
+    }
+    fx_finish2(g);
+    R = fx_analyse(g);
+}
+
+Test(atomicity, size_check_then_delete_is_check_then_act_on_the_container)
+{
+    size_check_then_evict(0);
+    const struct ngr_finding *f = fx_find(&R, NGR_FK_CHECK_THEN_ACT, "app.cache");
+    cr_assert_not_null(f, "found %s", fx_list(&R));
+    cr_expect_str_eq(f->access[0].op, "read");
+    cr_expect_eq(f->access[0].stack[0].line, 50);
+    cr_expect_str_eq(f->access[1].op, "delete");
+    cr_expect_eq(R.nfindings, 1, "found %s", fx_list(&R));
+}
+
+Test(atomicity, size_check_then_delete_under_one_lock_is_quiet)
+{
+    size_check_then_evict(L1);
+    cr_expect_eq(R.nfindings, 0, "found %s", fx_list(&R));
+}
+
 /* The id depends on names and code sites only: different var ids, stack ids and frame ids for
  * the same program give the same id; another variable gives another. */
 static void build_named(struct ngr_tg *g, uint32_t var, const char *name)

@@ -1,0 +1,37 @@
+"""Threads pull from one generator made in main() and passed to them: next() on a generator two
+threads resume at once raises "generator already executing" or worse; the generator's state is
+read and moved in one unprotected step each time."""
+# expect: lost-update <generator ids>
+# exit: 66
+import threading
+
+
+def ids():
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+def worker(gen, start, out):
+    start.wait()
+    for _ in range(300):
+        try:
+            out.append(next(gen))
+        except ValueError:  # generator already executing: the race itself
+            pass
+
+
+def main():
+    gen = ids()
+    start = threading.Barrier(3)
+    out = []
+    threads = [threading.Thread(target=worker, args=(gen, start, out), name=f"gen-{i}") for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(len(out) > 0)
+
+
+main()
