@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# t_pkg_pip_install — `pip install` of a clean clone, and of its sdist, into a fresh venv of the
+# interpreter under test builds nogilrace for that interpreter and installs the `nogilrace`
+# command: `nogilrace run -- python examples/seed.py` reports the seed's two races (exit 66), and
+# `nogilrace run -- python -m pytest` works with no other step.  The clone is left clean (the build
+# happens elsewhere).  A missing compiler, or a compiler that finds no system headers (uthash.h,
+# libc), fails the build with one line naming what is missing and its Debian package.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+. "$NGR_ROOT/tests/e2e/pkg_lib.sh"
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+pkg_clean_tree clone
+pkg_venv venv
+start=$(date +%s)
+pkg_pip venv ./clone || fail "pip install ./clone failed"
+echo "pip install ./clone: $(( $(date +%s) - start ))s"
+[ -x venv/bin/nogilrace ] || fail "no nogilrace command in the venv"
+venv/bin/nogilrace --version | grep -q "^nogilrace " || fail "nogilrace --version: $(venv/bin/nogilrace --version 2>&1)"
+if [ -d clone/.git ]; then
+    dirty=$(git -C clone status --porcelain)
+    [ -z "$dirty" ] || fail "pip install left files in the clone: $dirty"
+fi
+[ -e clone/build ] && fail "pip install built into the clone (clone/build exists)"
+
+# seed_races VENV: the seed example under `nogilrace run` reports its two races
+seed_races() {
+    "$1/bin/nogilrace" run --format=json -- "$1/bin/python" clone/examples/seed.py >seed.json 2>seed.err
+    local rc=$?
+    [ "$rc" = 66 ] || { cat seed.err; fail "$1: nogilrace run seed.py: exit $rc, want 66"; }
+    "$1/bin/python" - seed.json <<'PY' || fail "$1: the seed's races are not both reported"
+import json, sys
+got = {(r["kind"], r["variable"]) for r in json.load(open(sys.argv[1]))["races"]}
+want = {("lost-update", "seed.instance_count"), ("check-then-act", "seed._singleton")}
+print("reported:", sorted(got))
+sys.exit(0 if want <= got else 1)
+PY
+}
+seed_races venv
+
+# `nogilrace run -- python -m pytest` with pytest from the package index, nothing else
+pkg_pip venv pytest || fail "pip install pytest"
+mkdir -p suite
+cat >suite/test_threads.py <<'PY'
+import threading
+
+hits = 0
+
+
+def bump():
+    global hits
+    for _ in range(2000):
+        hits += 1
+
+
+def test_threads_bump():
+    ts = [threading.Thread(target=bump) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+PY
+(cd suite && ../venv/bin/nogilrace run -- ../venv/bin/python -m pytest -q -p no:cacheprovider >../pytest.out 2>&1)
+rc=$?
+cat pytest.out | tail -n 8
+[ "$rc" = 66 ] || fail "nogilrace run -- python -m pytest: exit $rc, want 66"
+grep -q "1 passed" pytest.out || fail "pytest did not pass its one test"
+grep -q "lost-update on test_threads.hits" pytest.out || fail "the test's race is not reported"
+
+# the sdist of the clone, into another fresh venv
+(cd clone && "$NGR_PYTHON" -B -c "import sys; sys.path.insert(0, 'python/build_backend')
+import nogilrace_build; print(nogilrace_build.build_sdist(sys.argv[1]))" "$NGR_TMP") >sdist.out 2>&1 ||
+    { cat sdist.out; fail "build_sdist"; }
+sdist=$NGR_TMP/$(tail -n 1 sdist.out)
+tar tzf "$sdist" | grep -q "/pyproject.toml$" || fail "the sdist has no pyproject.toml"
+tar tzf "$sdist" | grep -q "/PKG-INFO$" || fail "the sdist has no PKG-INFO"
+pkg_venv venv2
+pkg_pip venv2 "$sdist" || fail "pip install of the sdist failed"
+seed_races venv2
+
+# what the build needs, missing: one line naming it (pip shows "[1 lines of output]")
+pkg_venv venv3
+CC=/nonexistent/cc pkg_pip venv3 ./clone && fail "pip install with CC=/nonexistent/cc succeeded"
+lines=$(grep -c "nogilrace: cannot build:" venv3.pip.log)
+grep -q "nogilrace: cannot build: no C compiler: \`/nonexistent/cc\` not found (Debian package gcc" venv3.pip.log &&
+    [ "$lines" = 1 ] || fail "missing compiler: not one line naming it"
+grep -q "\[1 lines of output\]" venv3.pip.log || fail "missing compiler: more than the one line"
+CC="gcc -nostdinc" pkg_pip venv3 ./clone && fail "pip install with a compiler that finds no headers succeeded"
+grep "nogilrace: cannot build: missing" venv3.pip.log | grep -q "uthash.h (Debian package uthash-dev)" ||
+    fail "missing uthash.h: not named"
+grep -q "\[1 lines of output\]" venv3.pip.log || fail "missing headers: more than the one line"
+[ -e venv3/bin/nogilrace ] && fail "a failed build installed something"
+echo "ok"
