@@ -25,7 +25,9 @@ fi
 
 # seed_races VENV: the seed example under `nogilrace run` reports its two races
 seed_races() {
-    "$1/bin/nogilrace" run --format=json -- "$1/bin/python" clone/examples/seed.py >seed.json 2>seed.err
+    # the seed's own output to a file, the report alone on stdout (`exec`: the same process)
+    "$1/bin/nogilrace" run --format=json -- /bin/sh -c 'exec "$0" "$@" >seed.out' \
+        "$1/bin/python" clone/examples/seed.py >seed.json 2>seed.err
     local rc=$?
     [ "$rc" = 66 ] || { cat seed.err; fail "$1: nogilrace run seed.py: exit $rc, want 66"; }
     "$1/bin/python" - seed.json <<'PY' || fail "$1: the seed's races are not both reported"
