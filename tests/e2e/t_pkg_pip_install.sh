@@ -7,8 +7,11 @@
 # libc), fails the build with one line naming what is missing and its Debian package.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
-. "$NGR_ROOT/tests/e2e/pkg_lib.sh"
 unset MAKEFLAGS MFLAGS MAKELEVEL
+helper() { "$NGR_PYTHON" -B "$NGR_ROOT/tests/e2e/pkg_helpers.py" "$@"; }
+pkg_clean_tree() { helper clean-tree "$1" || fail "no clean tree"; }
+pkg_venv() { helper venv "$1"; local rc=$?; [ $rc = 77 ] && exit 77; [ $rc = 0 ] || fail "venv $1"; }
+pkg_pip() { helper pip "$@"; }
 
 pkg_clean_tree clone
 pkg_venv venv
