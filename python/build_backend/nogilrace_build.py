@@ -247,7 +247,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 def _source_files():
     """The tracked files of a git checkout; in an unpacked sdist, every file but build products."""
-    if os.path.isdir(os.path.join(ROOT, ".git")) or os.path.isfile(os.path.join(ROOT, ".git")):
+    if os.path.exists(os.path.join(ROOT, ".git")) and shutil.which("git"):
         r = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached"], capture_output=True)
         if r.returncode == 0:
             return sorted(p for p in r.stdout.decode("utf-8", "surrogateescape").split("\0")
