@@ -5,11 +5,11 @@ and pytest-xdist from the package index.  The bundled suite (tests/pytest-suite:
 names the races it plants in `# expect:` lines, test_clean.py plants none) is run the way users
 would, with no other step (the plugin re-executes pytest under the tracer):
 
-* --parallel-threads=4: the session fails (exit 1); the race section names every planted race with
+* --parallel-threads=4 --iterations=3: the session fails (exit 1); the race section names every planted race with
   a test of the file that planted it, and nothing else; the JSON report (--nogilrace-report) names
   the test of each access; the summary line counts the races.
 * the clean file alone: exit 0, "nogilrace: no races".
-* pytest-xdist, -n 2 with --parallel-threads=4: one trace per worker (and the controller), analysed
+* pytest-xdist, -n 2 with the same: one trace per worker (and the controller), analysed
   together: the same races with the same tests; a SARIF report is written too; the clean file
   passes.
 * a baseline (--nogilrace-baseline, a report of a run of test_racy_counter.py): that race is known,
@@ -29,6 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pkg_helpers  # noqa: E402
 
 TMP = os.environ.get("NGR_TMP", ".")
+# As t_run_pytest: with one iteration of 4 threads, a GIL build sometimes runs the monkeypatch
+# test's threads one after the other, and stores of the value already there are not seen.
+PAR = ["--parallel-threads=4", "--iterations=3"]
 
 
 def fail(msg):
@@ -105,7 +108,7 @@ def main():
     check(want, "no expectations in the suite")
 
     # ---- threads of pytest-run-parallel ---------------------------------------------------------
-    r = pytest(venv, ["--nogilrace", "--parallel-threads=4", "--nogilrace-report=json:pr.json"], suite)
+    r = pytest(venv, ["--nogilrace", *PAR, "--nogilrace-report=json:pr.json"], suite)
     check(r.returncode == 1, "racy suite: exit %d, want 1" % r.returncode)
     check(re.search(r"passed, \d+ racy in", r.stdout), "racy suite: tests did not all pass, or no race count")
     races = check_races("parallel-threads", os.path.join(suite, "pr.json"), want, also_ok)
@@ -117,12 +120,12 @@ def main():
 
     tmpdir = os.path.join(TMP, "tmpdir")  # where the session's temporary trace directory goes
     os.makedirs(tmpdir)
-    r = pytest(venv, ["--nogilrace", "--parallel-threads=4", "test_clean.py"], suite, env=dict(os.environ, TMPDIR=tmpdir))
+    r = pytest(venv, ["--nogilrace", *PAR, "test_clean.py"], suite, env=dict(os.environ, TMPDIR=tmpdir))
     check(r.returncode == 0 and "nogilrace: no races" in r.stdout, "clean file: exit %d" % r.returncode)
     check(not os.listdir(tmpdir), "left in TMPDIR: %s" % os.listdir(tmpdir))
 
     # ---- pytest-xdist workers -----------------------------------------------------------------
-    r = pytest(venv, ["--nogilrace", "-n", "2", "--parallel-threads=4", "--nogilrace-report=json:x.json",
+    r = pytest(venv, ["--nogilrace", "-n", "2", *PAR, "--nogilrace-report=json:x.json",
                       "--nogilrace-report=sarif:x.sarif"], suite)
     check(r.returncode == 1, "xdist: exit %d, want 1" % r.returncode)
     x = json.load(open(os.path.join(suite, "x.json")))
@@ -133,24 +136,24 @@ def main():
     results = sarif["runs"][0]["results"]
     check(len(results) == len(x["races"]) and all(res["properties"]["tests"] for res in results),
           "xdist: SARIF results without tests")
-    r = pytest(venv, ["--nogilrace", "-n", "2", "--parallel-threads=4", "test_clean.py"], suite)
+    r = pytest(venv, ["--nogilrace", "-n", "2", *PAR, "test_clean.py"], suite)
     check(r.returncode == 0 and "nogilrace: no races" in r.stdout, "xdist clean file: exit %d" % r.returncode)
 
     # ---- a baseline ---------------------------------------------------------------------------
-    r = pytest(venv, ["--nogilrace", "--parallel-threads=4", "--nogilrace-report=json:base.json",
+    r = pytest(venv, ["--nogilrace", *PAR, "--nogilrace-report=json:base.json",
                       "test_racy_counter.py"], suite)
     check(r.returncode == 1, "counter file: exit %d, want 1" % r.returncode)
-    r = pytest(venv, ["--nogilrace", "--parallel-threads=4", "--nogilrace-baseline=base.json",
+    r = pytest(venv, ["--nogilrace", *PAR, "--nogilrace-baseline=base.json",
                       "test_racy_counter.py"], suite)
     check(r.returncode == 0 and "nogilrace: no new races" in r.stdout and "known (in the baseline" in r.stdout,
           "counter file against its baseline: exit %d" % r.returncode)
-    r = pytest(venv, ["--nogilrace", "--parallel-threads=4", "--nogilrace-baseline=base.json"], suite)
+    r = pytest(venv, ["--nogilrace", *PAR, "--nogilrace-baseline=base.json"], suite)
     check(r.returncode == 1, "the suite against the counter's baseline: exit %d, want 1" % r.returncode)
 
     # ---- under `nogilrace run` ------------------------------------------------------------------
     run = subprocess.run([os.path.join(venv, "bin", "nogilrace"), "run", "--format=json", "--", "/bin/sh", "-c",
                           'exec "$0" "$@" >run-pytest.out 2>&1', os.path.join(venv, "bin", "python"), "-m", "pytest",
-                          "-p", "no:cacheprovider", "--nogilrace", "--parallel-threads=4", "test_racy_counter.py"],
+                          "-p", "no:cacheprovider", "--nogilrace", *PAR, "test_racy_counter.py"],
                          cwd=suite, capture_output=True, text=True, timeout=600)
     print("== nogilrace run -- pytest --nogilrace: exit %d" % run.returncode, run.stderr[-2000:])
     print(open(os.path.join(suite, "run-pytest.out")).read()[-2000:])
