@@ -7,6 +7,10 @@
 #   make demo             run the bundled racy example under the detector and print the report
 #   make bench            overhead / memory / trace size / analyzer speed (see bench/)
 #   make fuzz             fuzz the trace reader (FUZZ_SECONDS, default 600)
+#   make SANITIZE=address,undefined BUILD=build-asan [analyzer unit-tests]
+#                         the same, instrumented by the sanitizers (compile and link); `make check`
+#                         runs the unit tests and the analyzer's end-to-end tests so in $(BUILD)/asan
+#   CFLAGS=... LDFLAGS=...  extra flags; CFLAGS reach every compile and link line
 #
 # Sources are found by pattern, so adding a file needs no Makefile edit:
 #   common/*.c            linked into everything
@@ -26,6 +30,15 @@ endif
 BUILD ?= build
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
+LDFLAGS ?=
+# SANITIZE=address,undefined (any -fsanitize= list): instrumented objects and links, every error
+# fatal (as halt_on_error), frames kept for the reports.  Use its own BUILD directory.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ALL_CFLAGS = $(CFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS = $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Ipreload -Ianalyzer
 PIC_CFLAGS := -fPIC -fvisibility=hidden
 
@@ -70,15 +83,15 @@ unit-tests: $(UNIT_BIN)
 # ---- object files -------------------------------------------------------------------------
 $(BUILD)/obj/pic/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(PIC_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(PIC_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/exe/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 # ---- libnogilrace.so: no link-time dependency on libpython ----------------------------------
 $(BUILD)/libnogilrace.so: $(PRELOAD_CORE_OBJ) $(PRELOAD_HOOK_OBJ) $(COMMON_PIC_OBJ)
-	$(CC) -shared -Wl,-z,defs -o $@ $^ $(PRELOAD_LIBS)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-z,defs -o $@ $^ $(PRELOAD_LIBS)
 
 $(BUILD)/libngr-preload-core.a: $(PRELOAD_CORE_OBJ) $(COMMON_PIC_OBJ)
 	@rm -f $@
@@ -102,12 +115,12 @@ hooks-for: $(BUILD)/nogilrace-$(PY_TAG_V).so
 
 $(BUILD)/obj/hooks-$(PY_TAG_V)/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(PIC_CFLAGS) $(CFLAGS) -I$(PY_INCLUDE_V) -I$(PY_INCLUDE_V)/internal \
+	$(CC) $(BASE_CFLAGS) $(PIC_CFLAGS) $(ALL_CFLAGS) -I$(PY_INCLUDE_V) -I$(PY_INCLUDE_V)/internal \
 		-MMD -MP -c $< -o $@
 
 # Py* symbols stay undefined: they resolve against the interpreter that dlopen()s us.
 $(BUILD)/nogilrace-$(PY_TAG_V).so: $(HOOKS_OBJ)
-	$(CC) -shared -o $@ $^ -lpthread
+	$(CC) $(ALL_LDFLAGS) -shared -o $@ $^ -lpthread
 
 # ---- the analyzer -----------------------------------------------------------------------------
 $(BUILD)/libngr-analyzer.a: $(ANALYZER_LIB_OBJ) $(COMMON_OBJ)
@@ -115,16 +128,16 @@ $(BUILD)/libngr-analyzer.a: $(ANALYZER_LIB_OBJ) $(COMMON_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/nogilrace: $(BUILD)/obj/exe/analyzer/main.o $(BUILD)/libngr-analyzer.a
-	$(CC) -o $@ $^ $(ANALYZER_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 
 # ---- unit tests (Criterion) -------------------------------------------------------------------
 $(BUILD)/tests/test_preload_%: tests/unit/test_preload_%.c $(BUILD)/libngr-preload-core.a | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ -lcriterion $(PRELOAD_LIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lcriterion $(PRELOAD_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libngr-analyzer.a | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ -lcriterion $(ANALYZER_LIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lcriterion $(ANALYZER_LIBS)
 
 # ---- top-level jobs ---------------------------------------------------------------------------
 check: all unit-tests

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "analysis_int.h"
+#include "escape.h"
+#include "sigbus.h"
 #include "spans.h"
 
 static inline uint32_t cur_lset(struct an *a, uint32_t tix)
@@ -37,13 +39,20 @@ static inline uint32_t cur_lset(struct an *a, uint32_t tix)
 
 /* ---- facts ----------------------------------------------------------------------------------------- */
 
-/* Every warning reaches the user once: on stderr as it is found, whatever the output format, and
- * in the report (the JSON and SARIF documents carry them too). */
-static void add_warning(struct ngr_report *rep, char *w)
+/* Every warning reaches the report (the JSON and SARIF documents carry them too) and, unless
+ * quiet, stderr as it is found, whatever the output format; escaped there (escape.h), since it
+ * names files and quotes notes from the trace. */
+static void add_warning_to(struct ngr_report *rep, char *w, bool quiet)
 {
-    fprintf(stderr, "nogilrace: warning: %s\n", w);
+    if (!quiet)
+        ngr_text_line(stderr, "nogilrace: warning: ", w);
     rep->warnings = ngr_xrealloc(rep->warnings, (rep->nwarnings + 1) * sizeof *rep->warnings);
     rep->warnings[rep->nwarnings++] = w;
+}
+
+static void add_warning(struct ngr_report *rep, char *w)
+{
+    add_warning_to(rep, w, false);
 }
 
 static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t events)
@@ -56,6 +65,12 @@ static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t ev
     p->cmdline = t->have_process ? ngr_trace_strdup(t, t->cmdline_str) : ngr_xstrdup("");
     p->finished = (t->hdr.flags & NGR_HDR_FINISHED) != 0;
     p->events = events;
+    p->untraced = t->have_process && (t->process_flags & NGR_PROC_NO_HOOKS);
+    p->stopped_early = (t->hdr.flags & NGR_HDR_DISABLED) != 0;
+    p->python = t->have_process ? ngr_trace_strdup(t, t->version_str) : ngr_xstrdup("");
+    p->note = NULL;
+    rep->untraced += p->untraced;
+    rep->stopped_early += p->stopped_early;
     rep->events += events;
     if (t->have_process) {
         if (!rep->python_version) {
@@ -81,7 +96,10 @@ static void facts(const struct ngr_trace *t, struct ngr_report *rep, uint64_t ev
             } else if (op == NGR_OP_NOTE && fl == NGR_NOTE_WARNING) {
                 char *m = ngr_trace_strdup(t, (uint32_t)ngr_trace_word(t, off, 1));
                 add_warning(rep, ngr_xasprintf("%s: %s", t->path, m));
-                free(m);
+                /* the last says why: a NO_HOOKS process writes only that one, and the NOTE of
+                 * tracing stopping early is the last thing its writer does */
+                free(p->note);
+                p->note = m;
             }
             off += 8ull * ngr_w0_words(w0);
         }
@@ -227,6 +245,8 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
             run(a, &ring[ran++ % RING]);
         if (a->r.events >= next_release) {
             next_release += 1u << 16;
+            if (t->watched && ngr_sigbus_hit(t->base))
+                break; /* the file shrank under us: what follows is filler (sigbus.h) */
             if (done)
                 release_done_chunks(a, done);
         }
@@ -244,7 +264,9 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
     if (progress && a->r.events >= (1u << 22))
         fputs("\r\033[K", stderr);
     int rc = 0;
-    if (a->r.failed) {
+    if (ngr_trace_check_shrunk(t, err, errlen)) { /* before r.failed: the filler may have caused it */
+        rc = -1;
+    } else if (a->r.failed) {
         snprintf(err, errlen, "%s", a->r.err);
         rc = -1;
     } else {
@@ -253,6 +275,10 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
                                            t->path, MAX_CANDIDATES, a->dropped_cands));
         facts(t, rep, a->r.events);
         emit_candidates(a, rep);
+        /* names are read from the mapping until here: a truncation in this last moment */
+        char why[512];
+        if (ngr_trace_check_shrunk(t, why, sizeof why))
+            add_warning(rep, ngr_xasprintf("%s (while its findings were written: their names may be damaged)", why));
     }
     clocks_free(a);
     spans_free(a);
@@ -270,22 +296,46 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
     return rc;
 }
 
+/* At most this many "no header" warnings on stderr (a program that forks workers and kills them
+ * at once can leave hundreds); the rest are counted in one line, and all are in the report. */
+#define NO_HEADER_SHOWN 5
+
 int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, const struct ngr_analysis_opts *o,
                       char *err, size_t errlen)
 {
+    size_t analysed = 0;
+    char why[1024];
     for (size_t i = 0; i < n; i++) {
         struct ngr_trace t;
-        if (ngr_trace_open_ex(&t, paths[i], NGR_TRACE_DEFER_CHECKS, err, errlen) != 0) {
-            ngr_trace_close(&t);
-            return -1;
+        int rc = ngr_trace_open_ex(&t, paths[i], NGR_TRACE_DEFER_CHECKS, why, sizeof why);
+        if (rc == 0) {
+            for (size_t w = 0; w < t.nwarnings; w++)
+                add_warning(rep, ngr_xstrdup(t.warnings[w]));
+            rc = ngr_analyze_trace(&t, rep, o, why, sizeof why);
         }
-        for (size_t w = 0; w < t.nwarnings; w++) {
-            add_warning(rep, ngr_xstrdup(t.warnings[w]));
-        }
-        int rc = ngr_analyze_trace(&t, rep, o, err, errlen);
+        bool no_header = t.no_header;
         ngr_trace_close(&t);
-        if (rc)
+        if (rc == 0) {
+            analysed++;
+            continue;
+        }
+        if (n == 1) { /* the one file asked for: its problem is the error */
+            snprintf(err, errlen, "%s", why);
             return -1;
+        }
+        /* One unreadable trace never hides the others: it is named, and the rest reported. */
+        if (no_header)
+            rep->traces_no_header++;
+        else
+            rep->traces_unreadable++;
+        add_warning_to(rep, ngr_xstrdup(why), no_header && rep->traces_no_header > NO_HEADER_SHOWN);
+    }
+    if (rep->traces_no_header > NO_HEADER_SHOWN)
+        fprintf(stderr, "nogilrace: warning: %zu more trace files without a header (processes that died at "
+                        "start), not listed here\n", rep->traces_no_header - NO_HEADER_SHOWN);
+    if (!analysed) {
+        snprintf(err, errlen, "none of the %zu trace files could be read (each is named above)", n);
+        return -1;
     }
     ngr_report_sort(rep);
     return 0;

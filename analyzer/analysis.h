@@ -48,16 +48,27 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
 
 /* Opens each path (files only; expand directories first), analyses it, merges everything into
  * rep (zeroed by the caller).  Warnings go to stderr as `nogilrace: warning: ...` and into
- * rep->warnings.  Returns 0, or -1 with one line in err for an unreadable or corrupt trace. */
+ * rep->warnings.  One unreadable trace never hides the others: among several paths, a trace that
+ * cannot be read (corrupt, not a regular file, truncated under the reader) is a warning naming it
+ * (counted in rep->traces_unreadable), and a file without a header, left by a process that died
+ * at start, a warning counted in rep->traces_no_header (only the first few of those are printed).
+ * Returns 0, or -1 with one line in err when nothing could be read: the problem of the one path
+ * given, or a line saying that none of several could be read. */
 int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, const struct ngr_analysis_opts *o,
                       char *err, size_t errlen);
 
-/* Adds f to rep, taking ownership of its strings; a finding with the same id already there gets
- * f's count added (and becomes observed when f is). */
+/* Adds f (a group of site pairs, findings.h) to rep, taking ownership of its strings; a finding
+ * with the same id already there absorbs it (groups.h: pairs united, counts summed, observed
+ * when any pair is). */
 void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f);
 void ngr_finding_free(struct ngr_finding *f);
 
-/* Sorts the findings as findings.h promises (call once, after the last trace). */
+/* Puts n findings in the order findings.h promises, and nothing else (ngr_report_sort also
+ * settles each group). */
+void ngr_findings_order(struct ngr_finding *f, size_t n);
+
+/* Settles every group (groups.h: its representative pair first) and sorts the findings as
+ * findings.h promises (call once, after the last trace). */
 void ngr_report_sort(struct ngr_report *rep);
 
 #endif

@@ -61,7 +61,7 @@ int ngr_baseline_write(const char *path, const struct ngr_report *rep, const str
             out.findings[out.nfindings++].in_baseline = true;
         }
     }
-    ngr_report_sort(&out);
+    ngr_findings_order(out.findings, out.nfindings); /* no settling: these are borrowed, and settled */
     char *tmp = ngr_xasprintf("%s.tmp-%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;

@@ -205,7 +205,8 @@ void ngr_cmd_run_usage(void)
             "  --keep-traces DIR   write the traces to DIR (created if needed) and keep them;\n"
             "                      existing files there are left alone and not analysed\n"
             "  Exit status: COMMAND's if non-zero (128+N if killed by signal N), else 66 when\n"
-            "  races were found (or the report's --exit-code), else 0.\n");
+            "  races were found (or the report's --exit-code), else 67 when a Python process ran\n"
+            "  untraced, else 68 when tracing stopped early in a process, else 0.\n");
 }
 
 struct run_args {

@@ -12,7 +12,8 @@
  * command still gets its report.
  *
  * Exit status: COMMAND's own status when non-zero (128+N when killed by signal N), else the
- * report's (66 when races were found, or --exit-code's value; 0 when none), 2 on usage errors.
+ * report's (66 when races were found, or --exit-code's value; 67 when a Python process ran
+ * untraced; 68 when tracing stopped early in one; 0 when none of these), 2 on usage errors.
  */
 #ifndef NGR_CMD_RUN_H
 #define NGR_CMD_RUN_H

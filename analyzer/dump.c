@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "inputs.h"
 #include "trace.h"
 #include "util.h"
@@ -64,9 +65,10 @@ static void locks_json(FILE *f, const struct ngr_trace *t, const struct ngr_thre
         char *n = ngr_trace_obj_name(t, th->held[i].obj);
         if (i)
             putc(',', f);
-        if (text)
-            fprintf(f, "%s%s", n, th->held[i].rd ? "(rd)" : "");
-        else
+        if (text) {
+            ngr_text_puts(f, n);
+            fputs(th->held[i].rd ? "(rd)" : "", f);
+        } else
             ngr_json_cstr(f, n);
         free(n);
     }
@@ -82,7 +84,10 @@ static void text_stack(FILE *f, const struct ngr_trace *t, uint32_t stack_id)
     if (!l)
         return;
     char *file = ngr_trace_strdup(t, l->file), *fn = ngr_trace_strdup(t, l->func);
-    fprintf(f, " at %s:%u in %s", file, l->line, fn);
+    fputs(" at ", f);
+    ngr_text_puts(f, file);
+    fprintf(f, ":%u in ", l->line);
+    ngr_text_puts(f, fn);
     free(file);
     free(fn);
 }
@@ -97,24 +102,27 @@ static void dump_meta(FILE *f, const struct ngr_trace *t, bool json)
             uint64_t w0 = ngr_trace_word(t, off, 0);
             unsigned op = ngr_w0_op(w0), fl = ngr_w0_flags(w0);
             uint32_t arg = ngr_w0_arg(w0);
-            uint64_t w1 = ngr_trace_word(t, off, 1); /* every metadata op handled has >= 2 words */
-            off += 8ull * ngr_w0_words(w0);
+            unsigned words = ngr_w0_words(w0);
+            /* every metadata op handled has >= 2 words; an unknown 1-word record may end the file */
+            uint64_t w1 = words > 1 ? ngr_trace_word(t, off, 1) : 0;
+            off += 8ull * words;
             if (op == NGR_OP_PROCESS) {
                 char *v = ngr_trace_strdup(t, (uint32_t)w1), *c = ngr_trace_strdup(t, (uint32_t)(w1 >> 32));
                 if (json) {
-                    fprintf(f, "{\"type\":\"process\",\"gil_enabled\":%s,\"free_threaded\":%s",
+                    fprintf(f, "{\"type\":\"process\",\"gil_enabled\":%s,\"free_threaded\":%s,\"no_hooks\":%s",
                             fl & NGR_PROC_GIL_ENABLED ? "true" : "false",
-                            fl & NGR_PROC_FREE_THREADED ? "true" : "false");
-                    if (fl & NGR_PROC_NO_HOOKS)
-                        fputs(",\"no_hooks\":true", f);
+                            fl & NGR_PROC_FREE_THREADED ? "true" : "false",
+                            fl & NGR_PROC_NO_HOOKS ? "true" : "false");
                     json_field_str(f, "version", v);
                     json_field_str(f, "cmdline", c);
                     fputs("}\n", f);
                 } else {
-                    fprintf(f, "process: python %s, %s, GIL %s%s, cmdline: %s\n", v,
-                            fl & NGR_PROC_FREE_THREADED ? "free-threaded build" : "GIL build",
+                    fputs("process: python ", f);
+                    ngr_text_puts(f, v);
+                    fprintf(f, ", %s, GIL %s%s, cmdline: ", fl & NGR_PROC_FREE_THREADED ? "free-threaded build" : "GIL build",
                             fl & NGR_PROC_GIL_ENABLED ? "enabled" : "disabled",
-                            fl & NGR_PROC_NO_HOOKS ? ", no CPython hooks (untraced)" : "", c);
+                            fl & NGR_PROC_NO_HOOKS ? ", untraced (no CPython hooks)" : "");
+                    ngr_text_line(f, "", c);
                 }
                 free(v);
                 free(c);
@@ -125,7 +133,8 @@ static void dump_meta(FILE *f, const struct ngr_trace *t, bool json)
                     json_field_str(f, "module", m);
                     fputs("}\n", f);
                 } else {
-                    fprintf(f, "gil: %s by module %s\n", fl & 1 ? "enabled" : "disabled", m);
+                    fprintf(f, "gil: %s by module ", fl & 1 ? "enabled" : "disabled");
+                    ngr_text_line(f, "", m);
                 }
                 free(m);
             } else if (op == NGR_OP_NOTE) {
@@ -136,7 +145,8 @@ static void dump_meta(FILE *f, const struct ngr_trace *t, bool json)
                     json_field_str(f, "message", m);
                     fputs("}\n", f);
                 } else {
-                    fprintf(f, "note (%s): %s\n", kind, m);
+                    fprintf(f, "note (%s): ", kind);
+                    ngr_text_line(f, "", m);
                 }
                 free(m);
             }
@@ -162,7 +172,9 @@ static void dump_header(FILE *f, const struct ngr_trace *t, bool json)
             }
         fputs("]}\n", f);
     } else {
-        fprintf(f, "trace %s: pid %u ppid %u id %016" PRIx64 " parent %016" PRIx64 "%s%s%s%s\n", t->path,
+        fputs("trace ", f);
+        ngr_text_puts(f, t->path);
+        fprintf(f, ": pid %u ppid %u id %016" PRIx64 " parent %016" PRIx64 "%s%s%s%s\n",
                 h->pid, h->ppid, h->trace_id, h->parent_trace_id, h->flags & NGR_HDR_FINISHED ? " finished" : " unfinished",
                 h->flags & NGR_HDR_EXEC ? " exec" : "", h->flags & NGR_HDR_DISABLED ? " disabled" : "",
                 h->flags & NGR_HDR_FORKED ? " forked" : "");
@@ -194,8 +206,14 @@ static void dump_event(FILE *f, const struct ngr_trace *t, const struct ngr_repl
             native_stack_json(f, t, ev->native_stack_id);
             fputs("}\n", f);
         } else {
-            fprintf(f, "  T%u %-10s %s%s %s%s%s frame=0x%" PRIx64, th->num, ngr_access_kind_name(ev->kind),
-                    ev->atomic ? "(atomic) " : "", var, key ? "[" : "", key ? key : "", key ? "]" : "", ev->frame_id);
+            fprintf(f, "  T%u %-10s %s", th->num, ngr_access_kind_name(ev->kind), ev->atomic ? "(atomic) " : "");
+            ngr_text_puts(f, var);
+            if (key) {
+                fputc('[', f);
+                ngr_text_puts(f, key);
+                fputc(']', f);
+            }
+            fprintf(f, " frame=0x%" PRIx64, ev->frame_id);
             locks_json(f, t, th, true);
             text_stack(f, t, ev->stack_id);
             putc('\n', f);
@@ -218,7 +236,8 @@ static void dump_event(FILE *f, const struct ngr_trace *t, const struct ngr_repl
             native_stack_json(f, t, ev->native_stack_id);
             fputs("}\n", f);
         } else {
-            fprintf(f, "%" PRIu64 " T%u %s %s", ev->seq, th->num, ngr_sync_kind_name(ev->kind), obj);
+            fprintf(f, "%" PRIu64 " T%u %s ", ev->seq, th->num, ngr_sync_kind_name(ev->kind));
+            ngr_text_puts(f, obj);
             if (ev->count)
                 fprintf(f, " count=%u", ev->count);
             locks_json(f, t, th, true);
@@ -243,8 +262,9 @@ static void dump_event(FILE *f, const struct ngr_trace *t, const struct ngr_repl
                 fputs("null", f);
             fprintf(f, ",\"begin\":%s}\n", begin ? "true" : "false");
         } else {
-            fprintf(f, "  T%u mark %s %s%s%s\n", th->num, begin ? "begin" : "end", label, phase ? " " : "",
-                    phase ? phase : "");
+            fprintf(f, "  T%u mark %s ", th->num, begin ? "begin" : "end");
+            ngr_text_puts(f, label);
+            fprintf(f, "%s%s\n", phase ? " " : "", phase ? phase : "");
         }
         free(label);
     } else {
@@ -254,13 +274,15 @@ static void dump_event(FILE *f, const struct ngr_trace *t, const struct ngr_repl
             fprintf(f, ",\"kind\":\"%s\",\"other\":%u,\"seq\":%" PRIu64 "}\n", ngr_thread_kind_name(ev->kind),
                     ev->other, ev->seq);
         } else {
-            fprintf(f, "%" PRIu64 " T%u (%s) %s other=%u\n", ev->seq, th->num, tname,
-                    ngr_thread_kind_name(ev->kind), ev->other);
+            fprintf(f, "%" PRIu64 " T%u (", ev->seq, th->num);
+            ngr_text_puts(f, tname);
+            fprintf(f, ") %s other=%u\n", ngr_thread_kind_name(ev->kind), ev->other);
         }
     }
 }
 
-static void dump_trace(FILE *f, const struct ngr_trace *t, bool json)
+/* 0, or -1 with a line in err when the file shrank while it was read (sigbus.h). */
+static int dump_trace(FILE *f, const struct ngr_trace *t, bool json, char *err, size_t errlen)
 {
     dump_header(f, t, json);
     dump_meta(f, t, json);
@@ -283,6 +305,7 @@ static void dump_trace(FILE *f, const struct ngr_trace *t, bool json)
         free(tnames[i]);
     free(tnames);
     ngr_replay_free(&r);
+    return ngr_trace_check_shrunk(t, err, errlen);
 }
 
 int ngr_cmd_dump(int argc, char **argv)
@@ -307,7 +330,7 @@ int ngr_cmd_dump(int argc, char **argv)
             ngr_inputs_free(&in);
             return 2;
         } else if (ngr_inputs_add(&in, a, err, sizeof err) != 0) {
-            fprintf(stderr, "nogilrace: %s\n", err);
+            ngr_text_line(stderr, "nogilrace: ", err);
             ngr_inputs_free(&in);
             return 2;
         }
@@ -323,12 +346,17 @@ int ngr_cmd_dump(int argc, char **argv)
         struct ngr_trace t;
         if (ngr_trace_open(&t, in.paths[i], err, sizeof err) != 0) {
             fflush(stdout);
-            fprintf(stderr, "nogilrace: %s\n", err);
-            rc = 2;
+            /* a process that died before writing its header left nothing to dump: say so, go on */
+            ngr_text_line(stderr, t.no_header && in.n > 1 ? "nogilrace: warning: " : "nogilrace: ", err);
+            rc = t.no_header && in.n > 1 ? 0 : 2;
         } else {
             for (size_t w = 0; w < t.nwarnings; w++)
-                fprintf(stderr, "nogilrace: warning: %s\n", t.warnings[w]);
-            dump_trace(stdout, &t, json);
+                ngr_text_line(stderr, "nogilrace: warning: ", t.warnings[w]);
+            if (dump_trace(stdout, &t, json, err, sizeof err) != 0) {
+                fflush(stdout);
+                ngr_text_line(stderr, "nogilrace: ", err);
+                rc = 2;
+            }
         }
         ngr_trace_close(&t);
     }

@@ -8,7 +8,8 @@
 
 #include "replay.h"
 
-/* argv[0] is "dump".  Returns the exit status (0, or 2 on usage errors / unreadable input). */
+/* argv[0] is "dump".  Returns the exit status (0, or 2 on usage errors / unreadable input; a file
+ * without a header among several is a warning, as in report). */
 int ngr_cmd_dump(int argc, char **argv);
 
 /* Writes the JSON array of a Python stack ([{"file":..,"line":..,"function":..},...]). */

@@ -4,6 +4,7 @@
 
 #include "analysis.h"
 #include "findings.h"
+#include "groups.h"
 #include "merge.h"
 #include "util.h"
 
@@ -37,6 +38,22 @@ static void access_free(struct ngr_access_info *x)
     free(x->phase);
 }
 
+void ngr_access_info_free(struct ngr_access_info *x)
+{
+    access_free(x);
+    memset(x, 0, sizeof *x);
+}
+
+void ngr_site_pair_free(struct ngr_site_pair *p)
+{
+    free(p->variable);
+    free(p->key);
+    access_free(&p->access[0]);
+    access_free(&p->access[1]);
+    free(p->message);
+    memset(p, 0, sizeof *p);
+}
+
 void ngr_finding_free(struct ngr_finding *f)
 {
     free(f->variable);
@@ -47,6 +64,12 @@ void ngr_finding_free(struct ngr_finding *f)
     access_free(&f->access[1]);
     free(f->message);
     free(f->hint);
+    for (size_t i = 0; i < f->npairs; i++)
+        ngr_site_pair_free(&f->pairs[i]);
+    free(f->pairs);
+    for (size_t i = 0; i < f->nkey_examples; i++)
+        free(f->key_examples[i]);
+    free(f->key_examples);
     for (size_t i = 0; i < f->ntests; i++)
         free(f->tests[i]);
     free(f->tests);
@@ -71,15 +94,23 @@ static int cmp_finding(const void *a, const void *b)
         return x->observed ? -1 : 1;
     if (x->kind != y->kind)
         return x->kind < y->kind ? -1 : 1;
-    int c = strcmp(x->variable, y->variable);
+    /* the name without the key: the key shown is one of many, and may differ from run to run */
+    int c = strcmp(x->var_name ? x->var_name : x->variable, y->var_name ? y->var_name : y->variable);
     return c ? c : strcmp(x->id, y->id);
+}
+
+void ngr_findings_order(struct ngr_finding *f, size_t n)
+{
+    if (n > 1)
+        qsort(f, n, sizeof *f, cmp_finding);
 }
 
 void ngr_report_sort(struct ngr_report *rep)
 {
+    for (size_t i = 0; i < rep->nfindings; i++)
+        ngr_group_settle(&rep->findings[i]);
     ngr_report_index_free(rep); /* it holds indexes, which the sort changes */
-    if (rep->nfindings > 1)
-        qsort(rep->findings, rep->nfindings, sizeof *rep->findings, cmp_finding);
+    ngr_findings_order(rep->findings, rep->nfindings);
 }
 
 void ngr_report_free(struct ngr_report *r)
@@ -91,6 +122,8 @@ void ngr_report_free(struct ngr_report *r)
     for (size_t i = 0; i < r->processes; i++) {
         free(r->procs[i].trace);
         free(r->procs[i].cmdline);
+        free(r->procs[i].python);
+        free(r->procs[i].note);
     }
     free(r->procs);
     for (size_t i = 0; i < r->ngil_notes; i++)

@@ -8,6 +8,14 @@
  * they may hold any character: escape them on output), arrays are (pointer, count) pairs, never
  * NULL when the count is non-zero.  ngr_report_free() releases it all.
  *
+ * A finding is one bug, a GROUP (issue #13): every site pair at which one kind of race was seen
+ * on one variable name — the attribute or variable without a dict key, so a dict's keys and the
+ * objects of one class that share a display name ("app.Stats().requests_served") fold into it;
+ * a name known only by its type ("<dict>") also takes the racing code's file and function, as
+ * unrelated anonymous containers must not fold (docs/report-analysis.md, "One finding per bug").
+ * Its pairs[] list the site pairs; the finding's own variable, key, access[] and message are
+ * copies of its representative pair, pairs[0] (observed first, then the most frequent).
+ *
  * Findings are sorted: observed before potential, then by kind, then by variable name, then id, so
  * output is the same from run to run.
  */
@@ -57,12 +65,27 @@ struct ngr_access_info {
     char *phase;         /* "setup", "call", "teardown", or NULL (a span that is not a test phase) */
 };
 
+/* One pair of code sites at which a group's race was seen (added for issue #13). */
+struct ngr_site_pair {
+    char id[20];         /* "NGR-" + 12 hex digits: hash of kind, variable name and the two sites'
+                            file:line:function, sorted — what a finding's id was in JSON schema
+                            versions 1 and 2, so `race:` rules naming one still match its pair */
+    bool observed;       /* unordered by happens-before in this run (else potential) */
+    uint64_t count;      /* times seen, on any of the group's variables and keys */
+    char *variable;      /* display name of one variable it was seen on: "app.cache['user:1']" */
+    char *key;           /* that variable's key repr, or NULL */
+    struct ngr_access_info access[2]; /* as ngr_finding.access, for this pair's kept instance */
+    char *message;       /* as ngr_finding.message, for this pair */
+};
+
+#define NGR_MAX_KEY_EXAMPLES 5
+
 struct ngr_finding {
-    char id[20];         /* "NGR-" + 12 hex digits: hash of kind, variable name (var_name, without
-                            the key) and the two sites' file:line:function (not of ids or
-                            addresses), so stable across runs; findings on several keys of one
-                            variable at the same sites are one finding (count summed, the key of
-                            one instance shown) */
+    char id[20];         /* "NGR-" + 12 hex digits: hash of the group key — kind, var_kind,
+                            var_name (without the key) and, for a name in angle brackets
+                            ("<dict>"), the file:function of the racing code — never of var ids,
+                            stack ids, addresses, thread numbers or how many pairs or objects were
+                            seen, so stable across runs of the same program */
     enum ngr_finding_kind kind;
     enum ngr_severity severity;
     bool observed;       /* true: unordered by happens-before in this run; false: potential */
@@ -70,12 +93,23 @@ struct ngr_finding {
     char *var_name;      /* the variable without the key: "app.cache" */
     char *key;           /* the key's repr ("'user:1'"), or NULL for the whole variable */
     char *var_kind;      /* "global", "class_attr", "container", "obj_attr" */
-    uint64_t count;      /* how many times this (kind, variable, pair of sites) was seen */
+    uint64_t count;      /* how many times the race was seen: the sum over its pairs */
     /* access[0]: the first access of the pattern (the read that was checked, the iteration, the
      * earlier write); access[1]: the conflicting access by another thread. */
     struct ngr_access_info access[2];
     char *message;       /* one line: "lost update on app.counter: read and write in worker() ..." */
     char *hint;          /* one line: how to fix it, e.g. "hold one lock around the read and the write" */
+    /* added for issue #13 (additive): the group.  A finding made by hand may leave npairs 0: it
+     * is then its own single pair (id, observed, count, variable, access and message its own). */
+    struct ngr_site_pair *pairs; /* every site pair, representative first (ngr_group_settle) */
+    size_t npairs;
+    uint64_t objects;    /* distinct variables (var ids) of this name it was seen on: the objects
+                            of a class, the dicts stored under one name; counted in each process,
+                            summed over processes */
+    uint64_t keys;       /* distinct keys (items) it was seen on, counted in each process and
+                            summed; 0 when only whole variables raced */
+    char **key_examples; /* reprs of up to NGR_MAX_KEY_EXAMPLES of those keys, first seen first */
+    size_t nkey_examples;
     /* added for issue #15 (additive): */
     char **tests;        /* the spans (test ids) during which any instance's accesses ran, sorted,
                             at most NGR_MAX_TESTS; NULL/0 when no access ran in a span */
@@ -98,12 +132,21 @@ struct ngr_process_info {
     char *cmdline;
     bool finished;       /* the process ended cleanly (else the trace is incomplete) */
     uint64_t events;     /* access + sync + thread records read */
+    /* added for issue #12 (additive): */
+    bool untraced;       /* PROCESS flag NO_HOOKS: the CPython hooks were missing or failed, so
+                            nothing Python did was traced */
+    bool stopped_early;  /* header flag DISABLED: tracing stopped before the process ended */
+    char *python;        /* this process's Python version string ("" when not recorded) */
+    char *note;          /* its last warning NOTE (why it ran untraced or stopped), or NULL */
 };
 
 struct ngr_report {
     struct ngr_finding *findings;
     size_t nfindings;
     size_t suppressed;   /* findings removed by --suppressions (set by the report command) */
+    size_t suppressed_pairs; /* added for issue #13: site pairs removed from findings that are
+                                still reported (a finding whose pairs all went counts in
+                                suppressed instead) */
 
     /* run facts (from the first trace with a PROCESS record) */
     char *python_version; /* "3.13.5 experimental free-threading build ..." or NULL when unknown */
@@ -116,6 +159,11 @@ struct ngr_report {
     size_t ngil_notes;
     char **warnings;      /* reader warnings and notes, "FILE: what" (printed already on stderr) */
     size_t nwarnings;
+    /* added for issue #12 (additive): what the report could not see */
+    size_t untraced;          /* processes that ran untraced (procs[i].untraced) */
+    size_t stopped_early;     /* processes whose tracing stopped early (procs[i].stopped_early) */
+    size_t traces_no_header;  /* trace files with no header: processes that died at start */
+    size_t traces_unreadable; /* trace files that could not be read, each named in warnings */
     /* added for issue #15 (additive): */
     unsigned runs;        /* runs merged into this report (runs.h): 1 for one run of traces */
     struct ngr_id_index *by_id; /* findings by id while they are merged (merge.c); NULL otherwise */

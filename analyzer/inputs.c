@@ -52,7 +52,8 @@ int ngr_inputs_add(struct ngr_inputs *in, const char *path, char *err, size_t er
             free(full);
     }
     closedir(d);
-    qsort(in->paths + first, in->n - first, sizeof *in->paths, cmp_str);
+    if (in->n - first > 1) /* an empty directory leaves paths NULL: not for qsort (UBSan) */
+        qsort(in->paths + first, in->n - first, sizeof *in->paths, cmp_str);
     return 0;
 }
 

@@ -5,38 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- escaping -------------------------------------------------------------------------------- */
+#include "escape.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not valid UTF-8
- * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        return 0;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        return 0;
-    return len;
-}
+/* ---- escaping -------------------------------------------------------------------------------- */
 
 void ngr_json_escape(FILE *f, const char *str, size_t len)
 {
@@ -63,7 +34,8 @@ void ngr_json_escape(FILE *f, const char *str, size_t len)
             putc((int)c, f);
             i++;
         } else {
-            size_t l = utf8_seq(s + i, len - i);
+            uint32_t cp;
+            size_t l = ngr_utf8_seq(s + i, len - i, &cp);
             if (l) {
                 fwrite(s + i, 1, l, f);
                 i += l;

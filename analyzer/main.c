@@ -47,7 +47,9 @@ static void usage(FILE *f)
             "  NOGILRACE_EXCLUDE       comma-separated module globs to skip (default: none)\n"
             "  NOGILRACE_HOOKS         0: pthread events only, no CPython hooks (default on)\n"
             "  NOGILRACE_DEBUG         1 or 2: diagnostics on stderr, prefixed nogilrace: (default off)\n"
-            "\nExit status of report/run: 0 nothing found, 66 races found (--exit-code=N), 2 usage or input errors.\n");
+            "\nExit status of report/run: the command's own when it failed (run), else 66 races found\n"
+            "(--exit-code=N), else 67 a Python process ran untraced (no CPython hooks), else 68 tracing\n"
+            "stopped early in a process, else 0; 2 usage errors or no readable trace.\n");
 }
 
 static int cmd_help(int argc, char **argv)

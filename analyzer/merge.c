@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "groups.h"
 #include "uthash_ngr.h"
 #include "util.h"
 
@@ -92,28 +93,35 @@ static void tests_union(struct ngr_finding *g, struct ngr_finding *f)
     g->tests_more = more;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void ngr_finding_add_tests(struct ngr_finding *g, char **tests, size_t n, uint64_t more)
+{
+    if (n > 1)
+        qsort(tests, n, sizeof *tests, cmp_str);
+    size_t k = 0; /* one test id twice (two string ids of one text: a fork child's copied table) */
+    for (size_t i = 0; i < n; i++) {
+        if (k && !strcmp(tests[k - 1], tests[i]))
+            free(tests[i]);
+        else
+            tests[k++] = tests[i];
+    }
+    struct ngr_finding f = {.tests = tests, .ntests = k, .tests_more = more};
+    if (!k) {
+        free(tests);
+        f.tests = NULL;
+    }
+    tests_union(g, &f);
+}
+
 void ngr_finding_absorb(struct ngr_finding *g, struct ngr_finding *f, bool add_runs)
 {
-    uint64_t count = g->count + f->count;
-    unsigned runs = add_runs ? g->runs + f->runs : g->runs;
-    tests_union(g, f);
-    if (f->observed && !g->observed) { /* keep the instance that was seen unordered */
-        struct ngr_finding old = *g;
-        *g = *f;
-        g->tests = old.tests;
-        g->ntests = old.ntests;
-        g->tests_more = old.tests_more;
-        g->in_baseline = old.in_baseline || f->in_baseline;
-        old.tests = NULL;
-        old.ntests = 0;
-        ngr_finding_free(&old);
-    } else {
-        g->in_baseline = g->in_baseline || f->in_baseline;
-        ngr_finding_free(f);
-    }
-    memset(f, 0, sizeof *f);
-    g->count = count;
-    g->runs = runs;
+    unsigned gruns = g->runs ? g->runs : 1, fruns = f->runs ? f->runs : 1;
+    bool known = g->in_baseline || f->in_baseline;
+    tests_union(g, f); /* before the pairs: ngr_group_absorb frees what is left of f */
+    ngr_group_absorb(g, f);
+    g->runs = add_runs ? gruns + fruns : gruns;
+    g->in_baseline = known;
 }
 
 /* ---- reports ------------------------------------------------------------------------------------ */
@@ -147,6 +155,11 @@ void ngr_report_absorb(struct ngr_report *total, struct ngr_report *run)
     run->nfindings = 0;
     ngr_report_index_free(run);
     total->suppressed += run->suppressed;
+    total->suppressed_pairs += run->suppressed_pairs;
+    total->untraced += run->untraced;
+    total->stopped_early += run->stopped_early;
+    total->traces_no_header += run->traces_no_header;
+    total->traces_unreadable += run->traces_unreadable;
     if (!total->python_version && run->python_version) {
         total->python_version = run->python_version;
         total->free_threaded = run->free_threaded;

@@ -17,10 +17,14 @@ struct ngr_finding *ngr_report_find_maybe(struct ngr_report *rep, const char *id
 /* Appends f (taking ownership of its strings) without looking for its id: the caller did. */
 void ngr_report_append(struct ngr_report *rep, struct ngr_finding *f);
 
-/* Merges f into g (same id), taking f's strings (f is left zeroed): counts summed, tests
- * united, the observed instance kept; with add_runs, runs summed too (f comes from another
- * run). */
+/* Merges f into g (same id), taking f's strings (f is left zeroed): the groups merged as
+ * ngr_group_absorb does (pairs united, counts summed, the observed instance kept), tests
+ * united, known when either is; with add_runs, runs summed too (f comes from another run). */
 void ngr_finding_absorb(struct ngr_finding *g, struct ngr_finding *f, bool add_runs);
+
+/* Adds n test ids (fresh strings, any order, repeats allowed; all consumed, and the array) and
+ * more uncounted ones to g's sorted, capped list. */
+void ngr_finding_add_tests(struct ngr_finding *g, char **tests, size_t n, uint64_t more);
 
 /* Moves everything of run (one run's report, or a report of several) into total: findings merged
  * by id with their runs added, processes, warnings and notes appended, counts summed, the first

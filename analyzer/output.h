@@ -1,9 +1,10 @@
-/* output.h — machine-readable reports: JSON (docs/json-schema.md) and SARIF 2.1.0
- * (docs/report-formats.md), both written from a finished struct ngr_report (findings.h).
+/* output.h — the reports: text for people, JSON (docs/json-schema.md) and SARIF 2.1.0
+ * (docs/report-formats.md), all written from a finished struct ngr_report (findings.h).
  *
- * Both are pure functions of the report and the options: findings come out in the report's
+ * All are pure functions of the report and the options: findings come out in the report's
  * order (findings.h sorts them), so two runs that find the same races print the same document
- * apart from run facts (events, traces).  Any byte in a recorded name is escaped (json_writer.h).
+ * apart from run facts (events, traces).  Any byte in a recorded name is escaped (json_writer.h
+ * for JSON and SARIF, escape.h for text).
  * Suppressed findings are already gone from the report (suppress.h); only their number appears. */
 #ifndef NGR_AN_OUTPUT_H
 #define NGR_AN_OUTPUT_H
@@ -14,14 +15,23 @@
 
 /* Version of the JSON document's layout (docs/json-schema.md): bumped when fields are added;
  * fields are never renamed or removed. */
-#define NGR_JSON_SCHEMA_VERSION 2 /* 2: tests, runs, in_baseline of a race; test, phase of an access;
-                                     runs, baseline, summary's new and known */
+#define NGR_JSON_SCHEMA_VERSION 4 /* 2: traces[].untraced/stopped_early, summary's untraced, stopped_early,
+                                     traces_without_header, traces_unreadable;
+                                     3: a race is a group (issue #13): races[].id names the group,
+                                     races[].pairs/objects/keys/key_examples, summary's site_pairs,
+                                     suppressed_pairs;
+                                     4: races[].tests/tests_more/runs/in_baseline, an access's test
+                                     and phase, runs, baseline, summary's new and known (issue #15) */
 
 struct ngr_output_opts {
     const char *tool_version;  /* "0.1.0"; NULL writes "unknown" */
     const char *base_dir;      /* SARIF: files under it get relative URIs with uriBaseId
                                   "SRCROOT"; NULL = the current directory */
 };
+
+/* The text report (docs/report-formats.md), every recorded name escaped (escape.h).  Returns 0,
+ * or -1 on a write error. */
+int ngr_output_text(FILE *f, const struct ngr_report *r);
 
 /* One JSON document (indented, newline-terminated).  Returns 0, or -1 on a write error. */
 int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output_opts *o);

@@ -2,6 +2,7 @@
  * Field names are a stable contract: add fields, never rename or remove them. */
 #include <string.h>
 
+#include "groups.h"
 #include "json_writer.h"
 #include "output.h"
 
@@ -98,6 +99,45 @@ static void access_json(struct ngr_jw *w, const struct ngr_access_info *a)
     ngr_jw_obj_end(w);
 }
 
+/* A site of a pair: the access's operation and innermost frame (null fields without a stack). */
+static void site_json(struct ngr_jw *w, const struct ngr_access_info *a)
+{
+    const struct ngr_frame *fr = a->depth ? &a->stack[0] : NULL;
+    ngr_jw_obj_begin(w);
+    ngr_jw_kstr(w, "op", a->op ? a->op : "");
+    ngr_jw_kstr(w, "file", fr ? fr->file : NULL);
+    ngr_jw_kuint(w, "line", fr ? fr->line : 0);
+    ngr_jw_kstr(w, "function", fr ? fr->function : NULL);
+    ngr_jw_obj_end(w);
+}
+
+/* The group: every site pair (the representative first), and the objects and keys. */
+static void group_json(struct ngr_jw *w, const struct ngr_finding *f)
+{
+    ngr_jw_kuint(w, "objects", f->objects);
+    ngr_jw_kuint(w, "keys", f->keys);
+    str_array(w, "key_examples", f->key_examples, f->nkey_examples);
+    ngr_jw_key(w, "pairs");
+    ngr_jw_arr_begin(w);
+    for (size_t i = 0; i < ngr_group_npairs(f); i++) {
+        struct ngr_site_pair tmp;
+        const struct ngr_site_pair *p = ngr_group_pair(f, i, &tmp);
+        ngr_jw_obj_begin(w);
+        ngr_jw_kstr(w, "id", p->id);
+        ngr_jw_kbool(w, "observed", p->observed);
+        ngr_jw_kuint(w, "count", p->count);
+        ngr_jw_kstr(w, "variable", p->variable ? p->variable : "");
+        ngr_jw_kstr(w, "key", p->key);
+        ngr_jw_key(w, "sites");
+        ngr_jw_arr_begin(w);
+        site_json(w, &p->access[0]);
+        site_json(w, &p->access[1]);
+        ngr_jw_arr_end(w);
+        ngr_jw_obj_end(w);
+    }
+    ngr_jw_arr_end(w);
+}
+
 static void finding_json(struct ngr_jw *w, const struct ngr_finding *f)
 {
     ngr_jw_obj_begin(w);
@@ -117,6 +157,7 @@ static void finding_json(struct ngr_jw *w, const struct ngr_finding *f)
     access_json(w, &f->access[0]);
     access_json(w, &f->access[1]);
     ngr_jw_arr_end(w);
+    group_json(w, f);
     str_array(w, "tests", f->tests, f->ntests);
     ngr_jw_kuint(w, "tests_more", f->tests_more);
     ngr_jw_kuint(w, "runs", f->runs ? f->runs : 1);
@@ -146,9 +187,11 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
 {
     struct ngr_jw w;
     ngr_jw_init(&w, f, 2);
-    size_t observed = 0;
-    for (size_t i = 0; i < r->nfindings; i++)
+    size_t observed = 0, pairs = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
         observed += r->findings[i].observed;
+        pairs += ngr_group_npairs(&r->findings[i]);
+    }
 
     ngr_jw_obj_begin(&w);
     ngr_jw_kint(&w, "version", NGR_JSON_SCHEMA_VERSION);
@@ -169,6 +212,8 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
         ngr_jw_kstr(&w, "cmdline", p->cmdline);
         ngr_jw_kbool(&w, "finished", p->finished);
         ngr_jw_kuint(&w, "events", p->events);
+        ngr_jw_kbool(&w, "untraced", p->untraced);
+        ngr_jw_kbool(&w, "stopped_early", p->stopped_early);
         ngr_jw_obj_end(&w);
     }
     ngr_jw_arr_end(&w);
@@ -179,6 +224,12 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
     ngr_jw_kuint(&w, "observed", observed);
     ngr_jw_kuint(&w, "potential", r->nfindings - observed);
     ngr_jw_kuint(&w, "suppressed", r->suppressed);
+    ngr_jw_kuint(&w, "untraced", r->untraced);
+    ngr_jw_kuint(&w, "stopped_early", r->stopped_early);
+    ngr_jw_kuint(&w, "traces_without_header", r->traces_no_header);
+    ngr_jw_kuint(&w, "traces_unreadable", r->traces_unreadable);
+    ngr_jw_kuint(&w, "site_pairs", pairs);
+    ngr_jw_kuint(&w, "suppressed_pairs", r->suppressed_pairs);
     ngr_jw_kuint(&w, "new", r->nfindings - r->known);
     ngr_jw_kuint(&w, "known", r->known);
     ngr_jw_obj_end(&w);

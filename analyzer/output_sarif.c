@@ -1,9 +1,10 @@
 /* output_sarif.c — `report --format=sarif`: a SARIF 2.1.0 log that GitHub code scanning accepts.
  *
- * One rule per finding kind (tool.driver.rules, ruleIndex = kind - 1).  A result's location is
- * the source line of its first access (the innermost frame with a real file; the second access
- * when only it has one), the other access is a related location linked from the message, and
- * both Python stacks go in result.stacks, in the finding's order.
+ * One rule per finding kind (tool.driver.rules, ruleIndex = kind - 1), one result per finding (a
+ * group: issue #13).  A result's location is the source line of its representative pair's first
+ * access (the innermost frame with a real file; the second access when only it has one), the
+ * other access is a related location linked from the message, the group's other site pairs add
+ * theirs, and both Python stacks of the representative go in result.stacks, in its order.
  * Files under base_dir get relative URIs with uriBaseId "SRCROOT" (declared in
  * originalUriBaseIds), others absolute file:// URIs.  partialFingerprints carry the finding's
  * stable id, so code scanning tracks an alert across runs even when lines move. */
@@ -11,12 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "groups.h"
 #include "json_writer.h"
 #include "output.h"
 #include "util.h"
 
 #define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 #define BASE_ID "SRCROOT"
+#define MAX_RELATED 50   /* related locations per result: the other access, then other pairs' sites */
 
 /* ---- strings --------------------------------------------------------------------------------- */
 
@@ -235,6 +238,44 @@ static void stack_json(struct ngr_jw *w, const struct ngr_access_info *a, const 
 
 /* ---- results --------------------------------------------------------------------------------- */
 
+/* Is fr's line one of the n frames already listed? */
+static bool listed(const struct ngr_frame *const *seen, size_t n, const struct ngr_frame *fr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (seen[i]->line == fr->line && strcmp(seen[i]->file, fr->file) == 0)
+            return true;
+    return false;
+}
+
+/* The sites of the group's other pairs as related locations (ids from 2), each line once and
+ * none already shown, at most MAX_RELATED in all. */
+static void other_pairs_json(struct ngr_jw *w, const struct ngr_finding *f, const char *base,
+                             const struct ngr_access_info *a0, const struct ngr_access_info *a1)
+{
+    size_t n = ngr_group_npairs(f), nseen = 0;
+    const struct ngr_frame *seen[MAX_RELATED + 1];
+    if (site(a0))
+        seen[nseen++] = site(a0);
+    if (site(a1))
+        seen[nseen++] = site(a1);
+    int id = 2;
+    for (size_t i = 1; i < n && nseen <= MAX_RELATED; i++) {
+        struct ngr_site_pair tmp;
+        const struct ngr_site_pair *p = ngr_group_pair(f, i, &tmp);
+        for (int k = 0; k < 2 && nseen <= MAX_RELATED; k++) {
+            const struct ngr_frame *fr = site(&p->access[k]);
+            if (!fr || listed(seen, nseen, fr))
+                continue;
+            seen[nseen++] = fr;
+            char *m = ngr_xasprintf("site pair %zu of %zu (%s, %llu time%s): %s", i + 1, n,
+                                    p->observed ? "observed" : "potential", (unsigned long long)p->count,
+                                    p->count == 1 ? "" : "s", p->access[k].op ? p->access[k].op : "access");
+            access_location(w, f, &p->access[k], base, id++, m);
+            free(m);
+        }
+    }
+}
+
 static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const char *base)
 {
     /* The result sits on the first access, or on the other one when only that one has a source
@@ -261,6 +302,16 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     sb_puts(&msg, "; the [other access](1): ");
     describe_access(&msg, a1);
     sb_puts(&msg, ".");
+    char num[160];
+    if (ngr_group_npairs(f) > 1) {
+        snprintf(num, sizeof num, " Seen at %zu site pairs (related locations).", ngr_group_npairs(f));
+        sb_puts(&msg, num);
+    }
+    if (f->objects > 1 || f->keys > 1) {
+        snprintf(num, sizeof num, " On %llu object%s and %llu key%s.", (unsigned long long)f->objects,
+                 f->objects == 1 ? "" : "s", (unsigned long long)f->keys, f->keys == 1 ? "" : "s");
+        sb_puts(&msg, num);
+    }
     if (f->hint && f->hint[0]) {
         sb_puts(&msg, " Fix: ");
         sb_text(&msg, f->hint);
@@ -289,6 +340,7 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     ngr_jw_key(w, "relatedLocations");
     ngr_jw_arr_begin(w);
     access_location(w, f, a1, base, 1, rel.p);
+    other_pairs_json(w, f, base, a0, a1);
     ngr_jw_arr_end(w);
     ngr_jw_key(w, "stacks");
     ngr_jw_arr_begin(w);
@@ -297,7 +349,8 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     ngr_jw_arr_end(w);
     ngr_jw_key(w, "partialFingerprints");
     ngr_jw_obj_begin(w);
-    ngr_jw_kstr(w, "nogilraceFindingId/v1", f->id);
+    /* v2: the id of a group (issue #13); v1 was the id of one site pair */
+    ngr_jw_kstr(w, "nogilraceFindingId/v2", f->id);
     ngr_jw_obj_end(w);
     if (f->count >= 1)
         ngr_jw_kuint(w, "occurrenceCount", f->count);
@@ -307,6 +360,9 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     ngr_jw_kstr(w, "variable", f->variable);
     ngr_jw_kbool(w, "observed", f->observed);
     ngr_jw_kuint(w, "count", f->count);
+    ngr_jw_kuint(w, "pairs", ngr_group_npairs(f));
+    ngr_jw_kuint(w, "objects", f->objects);
+    ngr_jw_kuint(w, "keys", f->keys);
     ngr_jw_key(w, "tests");
     ngr_jw_arr_begin(w);
     for (size_t i = 0; i < f->ntests; i++)

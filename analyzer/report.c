@@ -1,15 +1,16 @@
-/* report.c — `nogilrace report`: options, the analysis of every trace, the text output, and the
- * exit status (0 nothing found, 66 or --exit-code=N races found, 2 usage errors or bad input).
- * JSON and SARIF are written by output.h (analyzer-out), suppressions read by suppress.h. */
+/* report.c — `nogilrace report`: options, the analysis of every trace, the output, and the
+ * exit status (exit_status(): 66 or --exit-code=N races found, 67 a process ran untraced, 68 tracing
+ * stopped early, 0; 2 usage errors or no readable input).
+ * The three formats are written by output.h, suppressions read by suppress.h. */
 #include "report.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis.h"
 #include "baseline.h"
+#include "escape.h"
 #include "findings.h"
 #include "inputs.h"
 #include "output.h"
@@ -19,6 +20,22 @@
 
 #define NGR_VERSION_STR "0.1.0"
 #define RACES_FOUND 66
+#define PROCESS_UNTRACED 67   /* a Python process ran without its CPython hooks */
+#define TRACING_STOPPED 68    /* tracing stopped early in a process: events are missing */
+
+/* The exit status (README, docs/ci.md): races first (66, or --exit-code=N; N = 0 lets the next
+ * checks speak; races known from the --baseline do not count), then a Python process that ran
+ * untraced, then tracing that stopped early. */
+static int exit_status(const struct ngr_report *r, int races_code)
+{
+    if (r->nfindings > r->known && races_code)
+        return races_code;
+    if (r->untraced)
+        return PROCESS_UNTRACED;
+    if (r->stopped_early)
+        return TRACING_STOPPED;
+    return 0;
+}
 
 void ngr_report_usage(FILE *f)
 {
@@ -31,101 +48,9 @@ void ngr_report_usage(FILE *f)
                "  --write-baseline FILE: write the updated baseline (this report's races and the baseline's)\n"
                "  --no-default-suppressions: also report the races CPython tolerates by design in its own\n"
                "  modules (re's and encodings' caches; docs/suppressions.md)\n"
-               "  exit status: 0 nothing found, 66 races found (or N with --exit-code=N), 2 usage or input errors\n");
-}
-
-/* ---- text output ------------------------------------------------------------------------------ */
-
-static const char *op_text(const char *op)
-{
-    if (!strcmp(op, "iter_begin"))
-        return "Iteration";
-    if (!strcmp(op, "contains"))
-        return "Membership test";
-    if (!strcmp(op, "read"))
-        return "Read";
-    if (!strcmp(op, "write"))
-        return "Write";
-    if (!strcmp(op, "delete"))
-        return "Delete";
-    if (!strcmp(op, "clear"))
-        return "Clear";
-    return op;
-}
-
-static void text_access(FILE *f, const struct ngr_access_info *x, const char *role)
-{
-    fprintf(f, "  %s%s%s by thread %u \"%s\"", op_text(x->op), x->atomic ? " (atomic)" : "", role, x->thread,
-            x->thread_name);
-    if (x->pid)
-        fprintf(f, " (pid %u)", x->pid);
-    if (x->test)
-        fprintf(f, " in %s%s%s%s", x->test, x->phase ? " (" : "", x->phase ? x->phase : "", x->phase ? ")" : "");
-    if (x->nlocks) {
-        fputs(", holding ", f);
-        for (size_t i = 0; i < x->nlocks; i++)
-            fprintf(f, "%s%s", i ? ", " : "", x->locks[i]);
-    } else {
-        fputs(", holding no lock", f);
-    }
-    fputs(":\n", f);
-    if (!x->depth)
-        fputs("      (no Python stack recorded)\n", f);
-    for (size_t i = 0; i < x->depth; i++)
-        fprintf(f, "    #%zu %s %s:%u\n", i, x->stack[i].function, x->stack[i].file, x->stack[i].line);
-    for (size_t i = 0; i < x->nnative; i++)
-        fprintf(f, "    native #%zu %s\n", i, x->native_stack[i]);
-}
-
-static void output_text(FILE *f, const struct ngr_report *r)
-{
-    static const char rule[] = "==================";
-    for (size_t i = 0; i < r->nfindings; i++) {
-        const struct ngr_finding *x = &r->findings[i];
-        fprintf(f, "%s\nWARNING: nogilrace: %s on %s (%s, %s, seen %" PRIu64 " time%s)  [%s]\n", rule,
-                ngr_finding_kind_name(x->kind), x->variable, x->var_kind,
-                x->observed ? "observed: the accesses were unordered in this run"
-                            : "potential: ordered in this run, but by no common lock",
-                x->count, x->count == 1 ? "" : "s", x->id);
-        fprintf(f, "  %s\n", x->message);
-        if (x->in_baseline)
-            fprintf(f, "  Known: in the baseline %s\n", r->baseline ? r->baseline : "");
-        if (r->runs > 1)
-            fprintf(f, "  Seen in %u of %u runs\n", x->runs, r->runs);
-        for (size_t t = 0; t < x->ntests; t++)
-            fprintf(f, "%s%s", t ? ", " : x->ntests + x->tests_more > 1 ? "  In tests: " : "  In test: ", x->tests[t]);
-        if (x->tests_more)
-            fprintf(f, ", and %" PRIu64 " more", x->tests_more);
-        if (x->ntests)
-            fputc('\n', f);
-        const char *role0 = x->kind == NGR_FK_UNPROTECTED_WRITE ? "" : " (start of the unprotected sequence)";
-        text_access(f, &x->access[0], role0);
-        text_access(f, &x->access[1], " (conflicting)");
-        fprintf(f, "  Fix: %s\n", x->hint);
-    }
-    if (r->nfindings)
-        fprintf(f, "%s\n", rule);
-    for (size_t i = 0; i < r->ngil_notes; i++)
-        if (r->gil_notes[i].enabled)
-            fprintf(f, "note: the GIL was enabled by importing %s (pid %u): races may hide while it is on\n",
-                    r->gil_notes[i].module, r->gil_notes[i].pid);
-    size_t observed = 0;
-    for (size_t i = 0; i < r->nfindings; i++)
-        observed += r->findings[i].observed;
-    fprintf(f, "nogilrace: %zu race%s found (%zu observed, %zu potential)", r->nfindings, r->nfindings == 1 ? "" : "s",
-            observed, r->nfindings - observed);
-    if (r->suppressed)
-        fprintf(f, ", %zu suppressed", r->suppressed);
-    if (r->baseline)
-        fprintf(f, ", %zu new, %zu in the baseline", r->nfindings - r->known, r->known);
-    if (r->runs > 1)
-        fprintf(f, "; %u runs", r->runs);
-    fprintf(f, "; %zu process%s, %" PRIu64 " events", r->processes, r->processes == 1 ? "" : "es", r->events);
-    if (r->python_version)
-        fprintf(f, "; Python %.*s", (int)strcspn(r->python_version, " "), r->python_version);
-    if (r->free_threaded)
-        fprintf(f, " free-threaded, GIL %s", r->gil_enabled ? "enabled" : "disabled");
-    fputc('\n', f);
+               "  exit status: 66 races found (or N with --exit-code=N), else 67 a Python process ran untraced\n"
+               "  (its CPython hooks were missing or failed), else 68 tracing stopped early in a process\n"
+               "  (events are missing), else 0; 2 usage errors or no readable trace\n");
 }
 
 /* ---- command ---------------------------------------------------------------------------------- */
@@ -153,7 +78,7 @@ int ngr_cmd_report(int argc, char **argv)
         const char *a = argv[i];
         if (paths_only || a[0] != '-' || !a[1]) {
             if (ngr_inputs_add(&in, a, err, sizeof err) != 0) {
-                fprintf(stderr, "nogilrace: %s\n", err);
+                ngr_text_line(stderr, "nogilrace: ", err);
                 rc = 2;
             }
         } else if (!strcmp(a, "--")) {
@@ -208,7 +133,7 @@ int ngr_cmd_report(int argc, char **argv)
     if (rc == 0) {
         sup = ngr_suppress_load(supp, err, sizeof err);
         if (!sup) {
-            fprintf(stderr, "nogilrace: %s\n", err);
+            ngr_text_line(stderr, "nogilrace: ", err);
             rc = 2;
         }
     }
@@ -226,7 +151,7 @@ int ngr_cmd_report(int argc, char **argv)
     memset(&rep, 0, sizeof rep);
     struct ngr_analysis_opts ao = {.progress = true};
     if (ngr_analyze_inputs(in.paths, in.n, &rep, &ao, err, sizeof err) != 0) {
-        fprintf(stderr, "nogilrace: %s\n", err);
+        ngr_text_line(stderr, "nogilrace: ", err);
         ngr_baseline_free(base);
         ngr_suppress_free(sup);
         ngr_report_free(&rep);
@@ -249,12 +174,12 @@ int ngr_cmd_report(int argc, char **argv)
     else if (fmt == FMT_SARIF)
         werr = ngr_output_sarif(stdout, &rep, &oo);
     else
-        output_text(stdout, &rep);
+        werr = ngr_output_text(stdout, &rep);
     if (fflush(stdout) != 0 || werr != 0) {
         fprintf(stderr, "nogilrace: report: cannot write the report: %s\n", strerror(errno));
         rc = 2;
     } else {
-        rc = rep.nfindings > rep.known ? exit_code : 0; /* known races (--baseline) fail nothing */
+        rc = exit_status(&rep, exit_code);
     }
     if (write_baseline && ngr_baseline_write(write_baseline, &rep, base, &oo, err, sizeof err) != 0) {
         fprintf(stderr, "nogilrace: %s\n", err);

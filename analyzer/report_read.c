@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "groups.h"
 #include "json_read.h"
 #include "util.h"
+
+/* The first layout whose race ids are the ids of races (groups): a baseline or a merge needs them.
+ * Versions 1 and 2 identified single site pairs. */
+#define FIRST_GROUP_VERSION 3
 
 /* ---- the file ------------------------------------------------------------------------------------ */
 
@@ -245,6 +251,83 @@ static bool valid_id(const char *s)
     return true;
 }
 
+/* One site as a pair's access: the operation and the innermost frame (all a pair keeps of its
+ * sites in the document; the representative's full accesses come from the race's accesses). */
+static void read_site(struct rd *r, const struct ngr_jv *o, struct ngr_access_info *x)
+{
+    memset(x, 0, sizeof *x);
+    if (o->type != NGR_JV_OBJ) {
+        bad(r, o, "expected an object, found %s", ngr_jv_type_name(o->type));
+        return;
+    }
+    x->op = str_or_empty(r, o, "op", true);
+    char *file = str_or_null(r, o, "file", false), *fn = str_or_null(r, o, "function", false);
+    unsigned line = (unsigned)count(r, o, "line", false, 0);
+    if (!file) {
+        free(fn);
+        return;
+    }
+    x->stack = ngr_xcalloc(1, sizeof *x->stack);
+    x->stack[0] = (struct ngr_frame){file, line, fn ? fn : ngr_xstrdup("?")};
+    x->depth = 1;
+}
+
+static void read_pairs(struct rd *r, const struct ngr_jv *o, struct ngr_finding *f)
+{
+    const struct ngr_jv *pairs = member(r, o, "pairs", NGR_JV_ARR, true, false);
+    if (!pairs || r->failed)
+        return;
+    if (!pairs->len) {
+        size_t old = enter(r, ".pairs");
+        bad(r, pairs, "expected at least one site pair");
+        leave(r, old);
+        return;
+    }
+    f->pairs = ngr_xcalloc(pairs->len, sizeof *f->pairs);
+    for (size_t j = 0; j < pairs->len && !r->failed; j++) {
+        const struct ngr_jv *po = &pairs->items[j];
+        size_t old = enter(r, ".pairs[%zu]", j);
+        struct ngr_site_pair *p = &f->pairs[f->npairs++];
+        if (po->type != NGR_JV_OBJ) {
+            bad(r, po, "expected an object, found %s", ngr_jv_type_name(po->type));
+            leave(r, old);
+            break;
+        }
+        const struct ngr_jv *id = member(r, po, "id", NGR_JV_STR, true, false);
+        if (id && !valid_id(id->str)) {
+            size_t o2 = enter(r, ".id");
+            bad(r, id, "expected NGR- and 12 hex digits");
+            leave(r, o2);
+        }
+        if (id)
+            snprintf(p->id, sizeof p->id, "%s", id->str);
+        p->observed = flag(r, po, "observed", true);
+        p->count = count(r, po, "count", true, 1);
+        p->variable = str_or_empty(r, po, "variable", true);
+        p->key = str_or_null(r, po, "key", false);
+        if (j == 0) { /* the representative: what the race itself holds in full */
+            ngr_access_copy(&p->access[0], &f->access[0]);
+            ngr_access_copy(&p->access[1], &f->access[1]);
+            p->message = ngr_xstrdup(f->message ? f->message : "");
+        } else {
+            const struct ngr_jv *sites = member(r, po, "sites", NGR_JV_ARR, true, false);
+            if (sites && sites->len != 2) {
+                size_t o2 = enter(r, ".sites");
+                bad(r, sites, "expected an array of 2 sites, found %zu", sites->len);
+                leave(r, o2);
+            } else if (sites) {
+                for (int k = 0; k < 2 && !r->failed; k++) {
+                    size_t o2 = enter(r, ".sites[%d]", k);
+                    read_site(r, &sites->items[k], &p->access[k]);
+                    leave(r, o2);
+                }
+            }
+            p->message = ngr_xasprintf("%s on %s", ngr_finding_kind_name(f->kind), p->variable);
+        }
+        leave(r, old);
+    }
+}
+
 static void read_race(struct rd *r, const struct ngr_jv *o, struct ngr_finding *f)
 {
     memset(f, 0, sizeof *f);
@@ -300,6 +383,16 @@ static void read_race(struct rd *r, const struct ngr_jv *o, struct ngr_finding *
     f->runs = (unsigned)count(r, o, "runs", false, 1);
     if (!f->runs)
         f->runs = 1;
+    f->objects = count(r, o, "objects", false, 1);
+    f->keys = count(r, o, "keys", false, 0);
+    strings(r, o, "key_examples", false, &f->key_examples, &f->nkey_examples);
+    if (f->nkey_examples > NGR_MAX_KEY_EXAMPLES) {
+        for (size_t i = NGR_MAX_KEY_EXAMPLES; i < f->nkey_examples; i++)
+            free(f->key_examples[i]);
+        f->nkey_examples = NGR_MAX_KEY_EXAMPLES;
+    }
+    if (!r->failed)
+        read_pairs(r, o, f);
 }
 
 static int cmp_str(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
@@ -318,8 +411,11 @@ static void read_report(struct rd *r, const struct ngr_jv *doc, struct ngr_repor
         bad(r, doc, "not a nogilrace JSON report (no tool.name \"nogilrace\")");
         return;
     }
-    if (count(r, doc, "version", true, 0) < 1 && !r->failed)
-        bad(r, doc, "version: expected 1 or more");
+    const struct ngr_jv *version = ngr_jv_get(doc, "version");
+    uint64_t v = count(r, doc, "version", true, 0);
+    if (!r->failed && v < FIRST_GROUP_VERSION)
+        bad(r, version, "version: a version %" PRIu64 " report: its ids name single site pairs, not races "
+                        "(version %d and later); write it again with this nogilrace", v, FIRST_GROUP_VERSION);
     rep->python_version = str_or_null(r, doc, "python", false);
     rep->gil_enabled = flag(r, doc, "gil_enabled", false);
     rep->free_threaded = flag(r, doc, "free_threaded", false);
@@ -349,6 +445,11 @@ static void read_report(struct rd *r, const struct ngr_jv *doc, struct ngr_repor
                 p->cmdline = str_or_empty(r, t, "cmdline", false);
                 p->finished = flag(r, t, "finished", false);
                 p->events = count(r, t, "events", false, 0);
+                p->untraced = flag(r, t, "untraced", false);
+                p->stopped_early = flag(r, t, "stopped_early", false);
+                p->python = ngr_xstrdup("");
+                rep->untraced += p->untraced;
+                rep->stopped_early += p->stopped_early;
             }
             leave(r, old);
         }
@@ -358,6 +459,9 @@ static void read_report(struct rd *r, const struct ngr_jv *doc, struct ngr_repor
     if (sum) {
         size_t old = enter(r, "summary");
         rep->suppressed = count(r, sum, "suppressed", false, 0);
+        rep->suppressed_pairs = count(r, sum, "suppressed_pairs", false, 0);
+        rep->traces_no_header = count(r, sum, "traces_without_header", false, 0);
+        rep->traces_unreadable = count(r, sum, "traces_unreadable", false, 0);
         leave(r, old);
     }
     rep->runs = (unsigned)count(r, doc, "runs", false, 1);

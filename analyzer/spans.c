@@ -1,6 +1,8 @@
 /* spans.c — see spans.h. */
 #include "spans.h"
 
+#include "merge.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,38 +212,31 @@ static const char *phase_name(unsigned phase)
     }
 }
 
-static int cmp_str(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
-
-void spans_fill(struct an *a, const struct cand *c, struct ngr_finding *f)
+void spans_fill_accesses(struct an *a, const struct cand *c, struct ngr_access_info acc[2])
 {
-    struct spans *S = a->spans;
-    if (!S)
+    if (!a->spans)
         return;
     for (int i = 0; i < 2; i++) {
         struct span s = span_at(a, c->a[i].tix, c->a[i].clk);
         if (!s.label)
             continue;
-        f->access[i].test = ngr_trace_strdup(a->t, s.label);
+        acc[i].test = ngr_trace_strdup(a->t, s.label);
         const char *ph = phase_name(s.phase);
-        f->access[i].phase = ph ? ngr_xstrdup(ph) : NULL;
+        acc[i].phase = ph ? ngr_xstrdup(ph) : NULL;
     }
+}
+
+void spans_add_tests(struct an *a, const struct cand *c, struct ngr_finding *f)
+{
+    struct spans *S = a->spans;
     size_t ci = (size_t)(c - a->cands);
-    const struct cset *set = ci < S->nsets ? &S->sets[ci] : NULL;
-    if (!set || !set->n)
+    const struct cset *set = S && ci < S->nsets ? &S->sets[ci] : NULL;
+    if (!set || (!set->n && !set->more))
         return;
-    f->tests = ngr_xcalloc(set->n, sizeof *f->tests);
+    char **tests = ngr_xcalloc(set->n + 1, sizeof *tests);
     for (uint32_t i = 0; i < set->n; i++)
-        f->tests[f->ntests++] = ngr_trace_strdup(a->t, set->labels[i]);
-    qsort(f->tests, f->ntests, sizeof *f->tests, cmp_str);
-    size_t k = 0; /* two ids of one string (a fork child's copy of its parent's table) are one test */
-    for (size_t i = 0; i < f->ntests; i++) {
-        if (k && !strcmp(f->tests[k - 1], f->tests[i]))
-            free(f->tests[i]);
-        else
-            f->tests[k++] = f->tests[i];
-    }
-    f->ntests = k;
-    f->tests_more = set->more;
+        tests[i] = ngr_trace_strdup(a->t, set->labels[i]);
+    ngr_finding_add_tests(f, tests, set->n, set->more);
 }
 
 void spans_free(struct an *a)

@@ -27,8 +27,10 @@ void spans_on_thread(struct an *a, const struct ngr_event *ev);
 void spans_on_sync(struct an *a, const struct ngr_event *ev);
 /* One instance of candidate c: the spans of its two accesses. */
 void spans_note(struct an *a, const struct cand *c, const struct acc_full *x0, const struct acc_full *x1);
-/* The finding made from candidate c: its tests, and each access's test and phase. */
-void spans_fill(struct an *a, const struct cand *c, struct ngr_finding *f);
+/* The test and phase of each access of candidate c's kept instance (acc: its pair's two). */
+void spans_fill_accesses(struct an *a, const struct cand *c, struct ngr_access_info acc[2]);
+/* The tests of all of candidate c's instances, added to the group f it belongs to. */
+void spans_add_tests(struct an *a, const struct cand *c, struct ngr_finding *f);
 void spans_free(struct an *a);
 
 #endif

@@ -1,16 +1,14 @@
 /* suppress.c — see suppress.h. */
 #include "suppress.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "analysis.h"
+#include "groups.h"
+#include "readfile.h"
 #include "util.h"
 
 enum rule_type { R_RACE, R_VARIABLE, R_FILE, R_FUNCTION };
@@ -39,7 +37,8 @@ struct ngr_suppressions {
     size_t nfiles, files_cap;
 };
 
-#define MAX_SOURCE_BYTES (64u << 20) /* larger "source files" are not read */
+#define MAX_SOURCE_BYTES (64u << 20)       /* larger "source files" are not read */
+#define MAX_SUPPRESSIONS_BYTES (4u << 20)  /* about 190,000 rules of one finding id each */
 
 /* ---- the rules file -------------------------------------------------------------------------- */
 
@@ -115,27 +114,15 @@ struct ngr_suppressions *ngr_suppress_load(const char *path, char *err, size_t e
 {
     if (!path)
         return new_set();
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read the suppressions file: %s", path, strerror(errno));
+    /* the source files' reader, with its limits: a FIFO, /dev/zero or /dev/urandom given here
+     * is refused at once instead of hanging or filling memory */
+    char *buf, why[256];
+    size_t len;
+    if (ngr_read_small_file(path, MAX_SUPPRESSIONS_BYTES, &buf, &len, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: cannot read the suppressions file: %s", path, why);
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        NGR_GROW(buf, cap, len + n + 1);
-        memcpy(buf + len, chunk, n);
-        len += n;
-    }
-    bool rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        snprintf(err, errlen, "%s: cannot read the suppressions file: read error", path);
-        return NULL;
-    }
-    struct ngr_suppressions *s = ngr_suppress_parse(path, buf ? buf : "", len, err, errlen);
+    struct ngr_suppressions *s = ngr_suppress_parse(path, buf, len, err, errlen);
     free(buf);
     return s;
 }
@@ -213,18 +200,21 @@ static bool match_file(const struct rule *r, const char *file)
     return false;
 }
 
-static bool rule_matches(const struct rule *r, const struct ngr_finding *f)
+/* A rule against one site pair p of finding f.  What is the group's (its id, kind, variable name)
+ * matches every pair; what is the pair's (its own id, the variable with the key it was seen on,
+ * the frames of its two stacks) matches that pair. */
+static bool rule_matches(const struct rule *r, const struct ngr_finding *f, const struct ngr_site_pair *p)
 {
     switch (r->type) {
     case R_RACE:
-        return glob(r->glob, f->id) || glob(r->glob, ngr_finding_kind_name(f->kind));
+        return glob(r->glob, f->id) || glob(r->glob, ngr_finding_kind_name(f->kind)) || glob(r->glob, p->id);
     case R_VARIABLE:
-        return glob(r->glob, f->variable) || glob(r->glob, f->var_name);
+        return glob(r->glob, p->variable) || glob(r->glob, f->var_name);
     case R_FILE:
     case R_FUNCTION:
         for (int a = 0; a < 2; a++)
-            for (size_t i = 0; i < f->access[a].depth; i++) {
-                const struct ngr_frame *fr = &f->access[a].stack[i];
+            for (size_t i = 0; i < p->access[a].depth; i++) {
+                const struct ngr_frame *fr = &p->access[a].stack[i];
                 if (r->type == R_FILE ? match_file(r, fr->file) : glob(r->glob, fr->function))
                     return true;
             }
@@ -244,31 +234,10 @@ static struct src_file *source(struct ngr_suppressions *s, const char *path)
     struct src_file *sf = &s->files[s->nfiles++];
     memset(sf, 0, sizeof *sf);
     sf->path = ngr_xstrdup(path);
-    /* Paths come from the trace: open without blocking (a FIFO) and read regular files only (not
-     * /dev/zero, a terminal, a directory). */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0)
-        return sf; /* gone, or never a file: nothing to read, not an error */
-    FILE *f = NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "rb"))) {
-        close(fd);
-        return sf;
-    }
-    size_t cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && sf->len + n <= MAX_SOURCE_BYTES) {
-        NGR_GROW(sf->text, cap, sf->len + n + 1);
-        memcpy(sf->text + sf->len, chunk, n);
-        sf->len += n;
-    }
-    if (ferror(f) || n > 0) { /* unreadable (a directory) or too big: treat as absent */
-        free(sf->text);
-        sf->text = NULL;
-        sf->len = 0;
-    }
-    fclose(f);
-    if (!sf->text)
+    /* Paths come from the trace: readfile.h refuses FIFOs, devices, directories and huge files.
+     * A file that cannot be read is absent: nothing to honour, not an error. */
+    char why[256];
+    if (ngr_read_small_file(path, MAX_SOURCE_BYTES, &sf->text, &sf->len, why, sizeof why) != 0)
         return sf;
     size_t lcap = 0;
     NGR_GROW(sf->line_off, lcap, 1);
@@ -347,31 +316,68 @@ static bool access_ignored(struct ngr_suppressions *s, const struct ngr_access_i
 
 /* ---- the verdict ----------------------------------------------------------------------------- */
 
-bool ngr_suppress_match(struct ngr_suppressions *s, const struct ngr_finding *f)
+/* Is pair p of f suppressed, by a rule or a source comment on either of its access lines? */
+static bool pair_suppressed(struct ngr_suppressions *s, const struct ngr_finding *f, const struct ngr_site_pair *p)
 {
     for (size_t i = 0; i < s->nrules; i++)
-        if (rule_matches(&s->rules[i], f))
+        if (rule_matches(&s->rules[i], f, p))
             return true;
     if (s->inline_comments) {
         const char *kind = ngr_finding_kind_name(f->kind);
-        if (access_ignored(s, &f->access[0], kind) || access_ignored(s, &f->access[1], kind))
+        if (access_ignored(s, &p->access[0], kind) || access_ignored(s, &p->access[1], kind))
             return true;
     }
     return false;
 }
 
+bool ngr_suppress_match(struct ngr_suppressions *s, const struct ngr_finding *f)
+{
+    for (size_t i = 0; i < ngr_group_npairs(f); i++) {
+        struct ngr_site_pair tmp;
+        if (!pair_suppressed(s, f, ngr_group_pair(f, i, &tmp)))
+            return false;
+    }
+    return true;
+}
+
+/* Drops f's suppressed pairs; returns how many went (all of them: f is suppressed). */
+static size_t drop_pairs(struct ngr_suppressions *s, struct ngr_finding *f)
+{
+    if (!f->npairs)
+        return ngr_suppress_match(s, f) ? 1 : 0;
+    size_t k = 0, n = f->npairs;
+    for (size_t i = 0; i < n; i++) {
+        if (pair_suppressed(s, f, &f->pairs[i]))
+            ngr_site_pair_free(&f->pairs[i]);
+        else
+            f->pairs[k++] = f->pairs[i];
+    }
+    f->npairs = k;
+    return n - k;
+}
+
 size_t ngr_suppress_apply(struct ngr_suppressions *s, struct ngr_report *r)
 {
     size_t k = 0, dropped = 0;
+    bool changed = false;
     for (size_t i = 0; i < r->nfindings; i++) {
-        if (ngr_suppress_match(s, &r->findings[i])) {
-            ngr_finding_free(&r->findings[i]);
+        struct ngr_finding *f = &r->findings[i];
+        size_t before = ngr_group_npairs(f), gone = drop_pairs(s, f);
+        if (gone == before) {
+            ngr_finding_free(f);
             dropped++;
-        } else {
-            r->findings[k++] = r->findings[i];
+            continue;
         }
+        if (gone) { /* the rest stays one finding: its representative and counts from what is left */
+            r->suppressed_pairs += gone;
+            ngr_group_settle(f);
+            changed = true;
+        }
+        r->findings[k++] = *f;
     }
     r->nfindings = k;
     r->suppressed += dropped;
+    if (changed) /* a finding whose observed pairs went is potential now: findings.h's order again */
+        ngr_report_sort(r);
     return dropped;
 }

@@ -9,7 +9,13 @@
  *     either access, read from the source file at report time (each file read once and cached;
  *     a file that cannot be read suppresses nothing and is not an error).
  *
- * A suppressed finding is dropped from every output and counted in report->suppressed. */
+ * Suppression is decided per site pair (a finding is a group of them, findings.h): a rule on what
+ * the group shares (race: its id or kind, variable: its name without the key) covers every pair;
+ * a rule on what a pair has (race: the pair's own id, variable: the name with the key it was seen
+ * on, file:/function: a frame of its two stacks, the comment on one of its two lines) covers that
+ * pair.  A finding whose pairs are all suppressed is dropped from every output and counted in
+ * report->suppressed; one that keeps some pairs stays, settled on what is left (groups.h), the
+ * pairs gone counted in report->suppressed_pairs. */
 #ifndef NGR_AN_SUPPRESS_H
 #define NGR_AN_SUPPRESS_H
 
@@ -36,11 +42,14 @@ struct ngr_suppressions *ngr_suppress_defaults(void);
 /* Turns the `# nogilrace: ignore` source comments off (on by default). */
 void ngr_suppress_set_inline(struct ngr_suppressions *s, bool on);
 
-/* True when f is suppressed by a rule or a source comment.  Caches source files in s. */
+/* True when every site pair of f is suppressed by a rule or a source comment.  Caches source files
+ * in s. */
 bool ngr_suppress_match(struct ngr_suppressions *s, const struct ngr_finding *f);
 
-/* Removes the suppressed findings from r (freed with ngr_finding_free), adds their number to
- * r->suppressed and returns it.  Order of the rest is kept. */
+/* Removes the suppressed site pairs from r's findings, and the findings left without any (freed
+ * with ngr_finding_free); adds their number to r->suppressed and returns it, and the number of
+ * pairs removed from findings that stay to r->suppressed_pairs.  The rest stay in findings.h's
+ * order (sorted again when a finding lost pairs). */
 size_t ngr_suppress_apply(struct ngr_suppressions *s, struct ngr_report *r);
 
 void ngr_suppress_free(struct ngr_suppressions *s);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "sigbus.h"
 
 bool ngr_trace_check_crc = true;
 
@@ -25,6 +26,7 @@ struct ctx {
     char *err;
     size_t errlen;
     bool defer;          /* NGR_TRACE_DEFER_CHECKS */
+    int fd;              /* the file, for SEEK_DATA; -1 for a caller's buffer */
 };
 
 static int fail(struct ctx *c, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -125,7 +127,7 @@ static int frame_records(struct ctx *c, uint64_t data, uint64_t lim, bool sealed
 
 int ngr_trace_check_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch, char *err, size_t errlen)
 {
-    struct ctx c = {(struct ngr_trace *)t, err, errlen, false}; /* fail() and framing only read t */
+    struct ctx c = {(struct ngr_trace *)t, err, errlen, false, -1}; /* fail() and framing only read t */
     uint64_t off = ch->data - NGR_CHUNK_HEADER_SIZE;
     const unsigned char *h = t->base + off;
     uint32_t stream = rd32(h + 4), sseq = rd32(h + 8), crc = rd32(h + 16);
@@ -164,22 +166,89 @@ static int cmp_stream(const void *a, const void *b)
 }
 
 /* Hands the whole pages of [off, off + len) back (a read-only file mapping: dropping pages costs
- * a re-read from the page cache, never data).  The open pass does it for event chunks it reads,
- * the replay and the analysis for chunks read before they are needed or already consumed: the
- * resident size stays with the analysis state instead of growing with the trace. */
+ * a re-read from the page cache, never data).  The open pass does it for everything it has
+ * scanned, the replay and the analysis for chunks read before they are needed or already
+ * consumed: the resident size stays with the analysis state instead of growing with the trace. */
 static void drop_pages(const struct ngr_trace *t, uint64_t off, uint64_t len)
 {
+    /* A page repaired after the file shrank (sigbus.h) is anonymous: dropped, it would come back
+     * as zeros, which no walk over records expects.  The trace is abandoned anyway. */
+    if (t->watched && ngr_sigbus_hit(t->base))
+        return;
     uint64_t start = (off + 4095) & ~(uint64_t)4095, end = (off + len) & ~(uint64_t)4095;
     if (start < end)
         madvise((void *)(t->base + start), end - start, MADV_DONTNEED);
 }
 
+/* The kernel maps up to this much of cached pages around a fault (fault_around_bytes). */
+#define FAULT_AROUND (64u << 10)
+
+static void drop_slot(const struct ngr_trace *t, uint64_t slot)
+{
+    uint64_t off = t->header_size + slot * t->chunk_size;
+    if (off < t->size)
+        drop_pages(t, off, t->size - off < t->chunk_size ? t->size - off : t->chunk_size);
+}
+
+/* A chunk read after its neighbour in the file was handed back maps some of the neighbour's pages
+ * again (fault-around), and nothing would hand them back a second time: a thread that ends in a
+ * chunk whose successor in the file is read later left a page behind each time.  So handing a
+ * chunk back also hands back its neighbours within the fault-around reach that were handed back
+ * before (released[] remembers them, one bit per chunk of the file). */
 void ngr_trace_release_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch)
 {
     uint64_t off = ch->data - NGR_CHUNK_HEADER_SIZE;
-    if (t->mapped && off < t->size)
-        drop_pages(t, off, t->size - off < t->chunk_size ? t->size - off : t->chunk_size);
+    if (!t->mapped || off >= t->size)
+        return;
+    uint64_t slot = (off - t->header_size) / t->chunk_size;
+    drop_slot(t, slot);
+    if (!t->released)
+        return;
+    t->released[slot / 64] |= 1ull << (slot % 64);
+    uint64_t reach = (FAULT_AROUND + t->chunk_size - 1) / t->chunk_size;
+    for (uint64_t d = 1; d <= reach; d++) {
+        if (slot >= d && (t->released[(slot - d) / 64] >> ((slot - d) % 64) & 1))
+            drop_slot(t, slot - d);
+        if (slot + d < t->nslots && (t->released[(slot + d) / 64] >> ((slot + d) % 64) & 1))
+            drop_slot(t, slot + d);
+    }
 }
+
+/* The data extents of the file (SEEK_DATA / SEEK_HOLE), so that the chunk scan reads only what
+ * the file holds: a 16 GiB sparse file with a valid header and nothing else costs a few system
+ * calls, not 262,144 page reads.  A chunk whose header lies wholly in a hole reads as zeros,
+ * "never handed out", so skipping it changes nothing but the time. */
+struct extents {
+    int fd;              /* -1: no holes known (a buffer, or a filesystem without SEEK_DATA) */
+    uint64_t start, end; /* the data extent found last */
+    bool no_more;        /* no data at or after end */
+};
+
+/* The first offset >= off that holds data (size when none does). */
+static uint64_t next_data(struct extents *e, uint64_t off, uint64_t size)
+{
+    if (e->fd < 0 || (off >= e->start && off < e->end))
+        return off;
+    if (e->no_more && off >= e->end)
+        return size;
+    off_t d = lseek(e->fd, (off_t)off, SEEK_DATA);
+    if (d < 0) {
+        if (errno != ENXIO) { /* not supported here: read everything */
+            e->fd = -1;
+            return off;
+        }
+        e->no_more = true;
+        e->start = e->end = off;
+        return size;
+    }
+    off_t h = lseek(e->fd, d, SEEK_HOLE);
+    e->start = (uint64_t)d;
+    e->end = h < d ? size : (uint64_t)h;
+    return (uint64_t)d;
+}
+
+#define SWEEP_BATCH (4u << 20)
+#define SWEEP_LAG (1u << 20) /* more than any fault-around window */
 
 static int index_chunks(struct ctx *c)
 {
@@ -187,8 +256,30 @@ static int index_chunks(struct ctx *c)
     struct ngr_map smap = {0};
     uint64_t unsealed = 0, truncated_chunks = 0;
     uint64_t nslots = (t->size - t->header_size + t->chunk_size - 1) / t->chunk_size;
+    struct extents ex = {c->fd, 0, 0, false};
+    uint64_t hole_slots = 0, swept = t->header_size;
     for (uint64_t i = 0; i < nslots; i++) {
         uint64_t off = t->header_size + i * t->chunk_size;
+        /* Hand back what the scan has passed, a few MiB at a time, SWEEP_LAG behind it.  Not chunk
+         * by chunk as it goes: reading a chunk's header also maps the cached pages around it (the
+         * kernel's fault-around, 64 KiB by default), so the last page of the chunk before, just
+         * handed back, came back with every header read and stayed: 1/16 of the trace resident.
+         * Whatever is needed again (the metadata) comes back from the page cache. */
+        if (t->mapped && off >= swept + SWEEP_BATCH + SWEEP_LAG) {
+            drop_pages(t, swept, off - SWEEP_LAG - swept);
+            swept = off - SWEEP_LAG;
+        }
+        uint64_t d = next_data(&ex, off, t->size);
+        if (d >= off + NGR_CHUNK_HEADER_SIZE) { /* this header is in a hole: go to the next data */
+            uint64_t j = d >= t->size ? nslots : (d - t->header_size) / t->chunk_size;
+            if (j < nslots && d - (t->header_size + j * t->chunk_size) >= NGR_CHUNK_HEADER_SIZE)
+                j++; /* d is past that slot's header too */
+            hole_slots += j - i;
+            i = j - 1;
+            continue;
+        }
+        if (t->watched && (i & 255) == 255 && ngr_sigbus_hit(t->base))
+            break; /* the file shrank: open gives up on it */
         uint64_t avail = t->size - off < t->chunk_size ? t->size - off : t->chunk_size;
         bool truncated = avail < t->chunk_size;
         if (avail < NGR_CHUNK_HEADER_SIZE) {
@@ -219,8 +310,6 @@ static int index_chunks(struct ctx *c)
                 sealed = false; /* cut short by truncation: read what is there */
             } else if (c->defer && stream != 0) {
                 /* checked when the replay reaches it: the pages are read once, not twice */
-                if (t->mapped)
-                    drop_pages(t, off, avail);
                 struct ngr_stream_idx *s = stream_get(t, &smap, stream);
                 NGR_GROW(s->chunks, s->cap, s->nchunks + 1);
                 s->chunks[s->nchunks++] = (struct ngr_chunk_ref){data, data + slen, sseq, true};
@@ -248,8 +337,6 @@ static int index_chunks(struct ctx *c)
             unsealed++;
         if (end > t->read_upto)
             t->read_upto = end;
-        if (t->mapped && stream != 0)
-            drop_pages(t, off, avail);
         if (end == data && !sealed)
             continue; /* nothing in it */
         struct ngr_stream_idx *s = stream_get(t, &smap, stream);
@@ -257,6 +344,11 @@ static int index_chunks(struct ctx *c)
         s->chunks[s->nchunks++] = (struct ngr_chunk_ref){data, end, sseq, false};
     }
     ngr_map_free(&smap);
+    if (t->mapped) {
+        drop_pages(t, swept, t->size - swept);
+        t->nslots = nslots;
+        t->released = ngr_xcalloc((nslots + 63) / 64, sizeof *t->released);
+    }
     if (t->nstreams)
         qsort(t->streams, t->nstreams, sizeof *t->streams, cmp_stream);
     for (size_t k = 0; k < t->nstreams; k++) {
@@ -277,6 +369,10 @@ static int index_chunks(struct ctx *c)
         truncated_chunks++; /* cut inside the zero tail of the last chunk: still a cut file */
     if (truncated_chunks)
         warn(t, "trace truncated at byte %zu (not a whole number of chunks); read up to the last complete record", t->size);
+    /* A real trace has at most the chunk being handed out when the process died in a hole. */
+    if (hole_slots > 1)
+        warn(t, "sparse file: %" PRIu64 " of its %" PRIu64 " chunks were never written (holes, %" PRIu64
+                " MiB): skipped", hole_slots, nslots, hole_slots * t->chunk_size >> 20);
     /* One warning per file for a crash or SIGKILL: unsealed chunks, or no clean end recorded. */
     if (unsealed || !(t->hdr.flags & NGR_HDR_FINISHED)) {
         t->incomplete = true;
@@ -379,51 +475,92 @@ static int load_metadata(struct ctx *c)
 
 /* ---- open / close ------------------------------------------------------------------------------ */
 
+/* A process killed between creating its trace and writing the header leaves nothing or zeros
+ * where the header goes: the writer stores the magic last, after the rest of the header. */
+static bool header_never_written(const unsigned char *b, size_t size)
+{
+    size_t n = size < NGR_HEADER_SIZE ? size : NGR_HEADER_SIZE;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+/* "FILE: byte OFF: the file shrank ..." once a page of the mapping was found past its end; OFF is
+ * the first byte found missing. */
+static int shrank(struct ctx *c)
+{
+    uint64_t off = ngr_sigbus_first_fault(c->t->base);
+    struct stat st;
+    if (stat(c->t->path, &st) == 0)
+        return fail(c, off, "the file shrank to %lld bytes while it was being read (it had %zu): "
+                            "truncated by another process?", (long long)st.st_size, c->t->size);
+    return fail(c, off, "the file shrank while it was being read (it had %zu bytes): %s", c->t->size,
+                strerror(errno));
+}
+
+int ngr_trace_check_shrunk(const struct ngr_trace *t, char *err, size_t errlen)
+{
+    if (!t->watched || !ngr_sigbus_hit(t->base))
+        return 0;
+    struct ctx c = {(struct ngr_trace *)t, err, errlen, false, -1};
+    return shrank(&c);
+}
+
 static int open_buf(struct ngr_trace *t, const char *name, const void *buf, size_t size, bool mapped,
-                    unsigned flags, char *err, size_t errlen)
+                    int fd, unsigned flags, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->mapped = mapped;
     t->path = ngr_xstrdup(name);
     t->base = buf;
     t->size = size;
-    struct ctx c = {t, err, errlen, (flags & NGR_TRACE_DEFER_CHECKS) != 0};
-    if (size == 0)
-        return fail(&c, 0, "empty file, not a nogilrace trace");
-    if (size < 8 || memcmp(buf, NGR_TRACE_MAGIC, 8) != 0)
-        return fail(&c, 0, "not a nogilrace trace (bad magic)");
-    if (size < HEADER_V1_SIZE)
-        return fail(&c, size, "truncated inside the file header");
-    memcpy(&t->hdr, buf, sizeof t->hdr);
-    if (t->hdr.major != NGR_TRACE_MAJOR)
-        return fail(&c, 8, "trace format version %u.%u, this nogilrace reads %u.x", t->hdr.major,
-                    t->hdr.minor, NGR_TRACE_MAJOR);
-    t->header_size = t->hdr.header_size;
-    t->chunk_size = t->hdr.chunk_size;
-    if (t->header_size < HEADER_V1_SIZE || t->header_size > MAX_HEADER_SIZE || t->header_size % 8)
-        return fail(&c, 12, "bad header size %u", t->hdr.header_size);
-    if (t->chunk_size < 4096 || t->chunk_size > MAX_CHUNK_SIZE || t->chunk_size % 4096)
-        return fail(&c, 16, "bad chunk size %u", t->hdr.chunk_size);
-    if (size < t->header_size) {
-        t->incomplete = true;
-        warn(t, "trace truncated at byte %zu, inside the file header; no events", size);
-        return 0;
+    if (mapped)
+        t->watched = ngr_sigbus_watch(buf, size);
+    struct ctx c = {t, err, errlen, (flags & NGR_TRACE_DEFER_CHECKS) != 0, fd};
+    if (header_never_written(buf, size)) {
+        t->no_header = true;
+        return fail(&c, 0, "%s: no trace header (the process died at start, before writing it); no events",
+                    size ? "only zeros" : "empty file");
     }
-    if (index_chunks(&c) || load_metadata(&c))
-        return -1;
-    return 0;
+    int rc = 0;
+    if (size < 8 || memcmp(buf, NGR_TRACE_MAGIC, 8) != 0) {
+        rc = fail(&c, 0, "not a nogilrace trace (bad magic)");
+    } else if (size < HEADER_V1_SIZE) {
+        rc = fail(&c, size, "truncated inside the file header");
+    } else {
+        memcpy(&t->hdr, buf, sizeof t->hdr);
+        t->header_size = t->hdr.header_size;
+        t->chunk_size = t->hdr.chunk_size;
+        if (t->hdr.major != NGR_TRACE_MAJOR)
+            rc = fail(&c, 8, "trace format version %u.%u, this nogilrace reads %u.x", t->hdr.major,
+                      t->hdr.minor, NGR_TRACE_MAJOR);
+        else if (t->header_size < HEADER_V1_SIZE || t->header_size > MAX_HEADER_SIZE || t->header_size % 8)
+            rc = fail(&c, 12, "bad header size %u", t->hdr.header_size);
+        else if (t->chunk_size < 4096 || t->chunk_size > MAX_CHUNK_SIZE || t->chunk_size % 4096)
+            rc = fail(&c, 16, "bad chunk size %u", t->hdr.chunk_size);
+        else if (size < t->header_size) {
+            t->incomplete = true;
+            warn(t, "trace truncated at byte %zu, inside the file header; no events", size);
+        } else if (index_chunks(&c) || load_metadata(&c))
+            rc = -1;
+    }
+    /* Whatever went wrong after the file shrank was caused by it: say so instead. */
+    if (t->watched && ngr_sigbus_hit(t->base))
+        return shrank(&c);
+    return rc;
 }
 
 int ngr_trace_open_mem_ex(struct ngr_trace *t, const char *name, const void *buf, size_t size, unsigned flags,
                           char *err, size_t errlen)
 {
-    return open_buf(t, name, buf, size, false, flags, err, errlen);
+    return open_buf(t, name, buf, size, false, -1, flags, err, errlen);
 }
 
 int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, size_t size,
                        char *err, size_t errlen)
 {
-    return open_buf(t, name, buf, size, false, 0, err, errlen);
+    return open_buf(t, name, buf, size, false, -1, 0, err, errlen);
 }
 
 int ngr_trace_open(struct ngr_trace *t, const char *path, char *err, size_t errlen)
@@ -431,10 +568,18 @@ int ngr_trace_open(struct ngr_trace *t, const char *path, char *err, size_t errl
     return ngr_trace_open_ex(t, path, 0, err, errlen);
 }
 
+static const char *file_type(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 int ngr_trace_open_ex(struct ngr_trace *t, const char *path, unsigned flags, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer forever; anything but a
+     * regular file is refused below before a byte is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -443,7 +588,7 @@ int ngr_trace_open_ex(struct ngr_trace *t, const char *path, unsigned flags, cha
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+        snprintf(err, errlen, "%s: %s, not a trace file", path, file_type(st.st_mode));
         close(fd);
         return -1;
     }
@@ -458,12 +603,15 @@ int ngr_trace_open_ex(struct ngr_trace *t, const char *path, unsigned flags, cha
         }
         madvise(p, size, MADV_SEQUENTIAL);
     }
+    int rc = open_buf(t, path, p ? p : "", size, size != 0, fd, flags, err, errlen); /* close unmaps */
     close(fd);
-    return open_buf(t, path, p, size, size != 0, flags, err, errlen); /* ngr_trace_close unmaps */
+    return rc;
 }
 
 void ngr_trace_close(struct ngr_trace *t)
 {
+    if (t->watched)
+        ngr_sigbus_unwatch(t->base);
     if (t->mapped)
         munmap((void *)t->base, t->size);
     for (size_t i = 0; i < t->nstreams; i++)
@@ -475,6 +623,7 @@ void ngr_trace_close(struct ngr_trace *t)
         ngr_map_free(maps[i]);
     free(t->strs); free(t->vars); free(t->keys); free(t->locs); free(t->stacks); free(t->sobjs);
     free(t->tnames);
+    free(t->released);
     for (size_t i = 0; i < t->nwarnings; i++)
         free(t->warnings[i]);
     free(t->path);

@@ -8,11 +8,20 @@
  * `report` uses) the CRC and framing of sealed event chunks wait until the replay enters each
  * chunk, which then checks it before reading a record of it: the file is read once, not twice.
  *
- * Problems are of two classes:
- *   - corrupt input (bad magic, wrong major, a chunk or record that cannot be right): open fails
- *     with one line "FILE: byte OFFSET: what" in err;
- *   - incomplete input (a truncated file, an unsealed chunk, a missing chunk): the data is kept up
- *     to the last complete record and a warning line is added to warnings[].
+ * Problems are of three classes:
+ *   - no header (a file that is empty, or zeros where the header goes: the process died between
+ *     creating its trace and writing the header): open fails with no_header set, and the caller
+ *     treats it as a warning about a process that did nothing traced;
+ *   - corrupt input (bad magic, wrong major, a chunk or record that cannot be right, a FIFO or
+ *     anything but a regular file, a file that shrank while it was read): open fails with one
+ *     line "FILE: byte OFFSET: what" in err;
+ *   - incomplete input (a truncated file, an unsealed chunk, a missing chunk, a sparse file's
+ *     holes): the data is kept up to the last complete record and a warning line is added to
+ *     warnings[].
+ * Only the file's data is scanned: chunks whose header lies in a hole of a sparse file are
+ * skipped without reading them (SEEK_DATA), so the work is bounded by what the file holds, not by
+ * its size.  A file truncated by someone else while it is mapped does not kill the reader
+ * (sigbus.h): open, the replay and the analysis check ngr_sigbus_hit() and give up on the trace.
  * Memory: the index and the tables grow with chunks, strings, variables, stacks; events are read
  * straight from the mapping.
  */
@@ -59,6 +68,8 @@ struct ngr_trace {
     const unsigned char *base;
     size_t size;
     bool mapped;                    /* base was mmap()ed by ngr_trace_open */
+    bool watched;                   /* ... and is watched for SIGBUS (sigbus.h) */
+    bool no_header;                 /* open failed: no header, the process died at start */
     struct ngr_file_header hdr;
     uint64_t header_size, chunk_size;
 
@@ -81,6 +92,9 @@ struct ngr_trace {
     bool have_end;
     uint64_t end_records, end_last_seq;
     uint64_t meta_records;
+
+    uint64_t nslots;                /* chunks the file has room for */
+    uint64_t *released;             /* a mapping's chunks handed back, one bit each (or NULL) */
 
     bool incomplete;                /* crash/kill: unsealed chunks or no FINISHED flag */
     uint64_t read_upto;             /* file offset after the last record read */
@@ -108,6 +122,9 @@ int ngr_trace_open_mem(struct ngr_trace *t, const char *name, const void *buf, s
 int ngr_trace_open_ex(struct ngr_trace *t, const char *path, unsigned flags, char *err, size_t errlen);
 int ngr_trace_open_mem_ex(struct ngr_trace *t, const char *name, const void *buf, size_t size, unsigned flags,
                           char *err, size_t errlen);
+/* 0, or -1 with "FILE: byte N: the file shrank ..." in err once the mapped file was found
+ * truncated under the reader (sigbus.h): whatever was read since may be filler, not data. */
+int ngr_trace_check_shrunk(const struct ngr_trace *t, char *err, size_t errlen);
 /* Hands a chunk's pages back when the trace is a file mapping (read again, they come back from
  * the page cache); nothing for a caller's buffer. */
 void ngr_trace_release_chunk(const struct ngr_trace *t, const struct ngr_chunk_ref *ch);

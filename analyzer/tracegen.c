@@ -20,7 +20,7 @@ struct tg_stream {
 struct ngr_tg {
     uint32_t chunk_size;
     struct tg_stream *s;
-    size_t ns;
+    size_t ns, scap;
     uint32_t next_str, next_loc, next_stack;
     uint64_t seq, events;
 };
@@ -55,8 +55,7 @@ static struct tg_stream *stream(struct ngr_tg *g, uint32_t num)
     for (size_t i = 0; i < g->ns; i++)
         if (g->s[i].num == num)
             return &g->s[i];
-    g->s = ngr_xrealloc(g->s, (g->ns + 1) * sizeof *g->s);
-    memset(&g->s[g->ns], 0, sizeof *g->s);
+    NGR_GROW(g->s, g->scap, g->ns + 1); /* geometric: tens of thousands of threads (NGR_GROW zeroes) */
     g->s[g->ns].num = num;
     return &g->s[g->ns++];
 }

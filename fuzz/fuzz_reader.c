@@ -2,8 +2,8 @@
  * (header, chunk index, CRC seals, record framing, metadata tables; once with every check at open
  * as dump does, once with the event chunks' checks deferred to the replay as report does), the
  * replay (merge by seq,
- * lockset replay), every name lookup, the race analysis, suppression rules, and the JSON and
- * SARIF writers (into /dev/null).
+ * lockset replay), every name lookup, the race analysis, suppression rules, and the text (its
+ * escaping of every recorded name), JSON and SARIF writers (into /dev/null).
  *
  * Each input is tried twice: as given, and with the CRC-32C of every sealed chunk recomputed.
  * Without the second pass almost every mutation inside a sealed chunk would stop at the CRC
@@ -101,7 +101,7 @@ static FILE *devnull;
 static struct ngr_suppressions *rules;
 
 /* The report path of `nogilrace report`: analysis, sort, suppressions (rules only: source files
- * named by a fuzzed trace are not read), JSON and SARIF. */
+ * named by a fuzzed trace are not read), text, JSON and SARIF. */
 static void analyze(const struct ngr_trace *t)
 {
     if (!devnull) {
@@ -122,6 +122,7 @@ static void analyze(const struct ngr_trace *t)
     ngr_report_sort(&rep);
     ngr_suppress_apply(rules, &rep);
     struct ngr_output_opts oo = {.tool_version = "fuzz", .base_dir = "/src"};
+    ngr_output_text(devnull, &rep);
     ngr_output_json(devnull, &rep, &oo);
     ngr_output_sarif(devnull, &rep, &oo);
     ngr_report_free(&rep);

@@ -175,6 +175,32 @@ static void odd(void)
     ngr_tg_free(g);
 }
 
+/* Issue #12's input: names made to forge report lines or drive a terminal (control characters,
+ * C1 controls, a bidi override, bytes that are not UTF-8), a process that ran untraced and one
+ * whose tracing stopped early, and the header a process killed at start leaves (zeros). */
+static void hostile(void)
+{
+    struct ngr_tg *g = ngr_tg_new(4096);
+    ngr_tg_process(g, NGR_PROC_FREE_THREADED | NGR_PROC_NO_HOOKS, "3.14.0\x1b[2J", "python\napp.py");
+    ngr_tg_note(g, NGR_NOTE_WARNING, "no hooks\n==================\nWARNING: nogilrace: forged");
+    ngr_tg_var(g, 1, NGR_VAR_GLOBAL, "app.x\n==================\nWARNING: nogilrace: lost-update on y");
+    ngr_tg_sobj(g, 0x10, NGR_SOBJ_LOCK, "lock\x1b]0;t\x07\xc2\x9b\xe2\x80\xae\xff\xfe");
+    ngr_tg_thread_name(g, 2, "w\r\x1b[31m\xc0\x80");
+    uint32_t st = ngr_tg_stack1(g, "app\x7f.py", "f\xe2\x80\xa8", 3);
+    ngr_tg_thread(g, 1, NGR_THR_SPAWN, 2, 0);
+    ngr_tg_thread(g, 2, NGR_THR_BEGIN, 1, 0);
+    ngr_tg_access(g, 2, NGR_ACC_READ, 1, 0, 1, st);
+    ngr_tg_access(g, 2, NGR_ACC_WRITE, 1, 0, 1, st);
+    ngr_tg_sync(g, 1, NGR_SYNC_ACQUIRE, 0x10, 0, st);
+    ngr_tg_access(g, 1, NGR_ACC_WRITE, 1, 0, 2, st);
+    ngr_tg_sync(g, 1, NGR_SYNC_RELEASE, 0x10, 0, st);
+    struct ngr_tg_opts o = {.header_flags = NGR_HDR_DISABLED};
+    save_with_variants("hostile", g, &o);
+    ngr_tg_free(g);
+    static const unsigned char zeros[4096];
+    save("zeros", zeros, sizeof zeros);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -185,6 +211,7 @@ int main(int argc, char **argv)
     counter();
     cache();
     odd();
+    hostile();
     printf("%u seeds\n", written);
     return 0;
 }

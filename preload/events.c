@@ -42,6 +42,7 @@ void ngr_emit_access(unsigned kind, uint32_t var_id, uint64_t key_id, uint64_t f
     ngr_t.depth++;
     struct ngr_stream *s = ngr_my_stream();
     if (s) {
+        ngr_sync_flush_pending();
         uint64_t w[4] = {ngr_word0(NGR_OP_ACCESS, 4, kind, var_id), key_id, frame_id, stack_id};
         ngr_stream_write(s, w, 4, 0);
     }
@@ -49,16 +50,137 @@ void ngr_emit_access(unsigned kind, uint32_t var_id, uint64_t key_id, uint64_t f
     errno = saved;
 }
 
+uint32_t ngr_thread_sync_serial(void)
+{
+    return ngr_t.sync_serial;
+}
+
+/* news: the record changes what the thread holds or where it stands in happens-before, so its
+ * sync_serial moves (not so the two records of a lock re-take written late: see below). */
+static void write_sync(struct ngr_stream *s, unsigned kind, uint64_t obj_id, uint32_t count,
+                       uint32_t stack_id, uint32_t native, bool news)
+{
+    if (news)
+        ngr_t.sync_serial++;
+    uint64_t seq = ngr_next_seq();
+    uint64_t w[4] = {ngr_word0(NGR_OP_SYNC, 4, kind, stack_id), seq, obj_id,
+                     ngr_pack32(count, native)};
+    ngr_stream_write(s, w, 4, seq);
+}
+
+/* ---- deferred lock releases ------------------------------------------------------------------
+ *
+ * A hot loop `with lock: x += 1` writes two lock records per round, and because they move the
+ * thread's sync_serial, the hooks' repeat filter (record.c) can drop none of its accesses.  Yet
+ * a lock released and taken back by the same thread with nothing recorded in between changes
+ * nothing the analysis derives from it but one thing: locks move no clock, the locksets of the
+ * recorded accesses are the same, and only a read-modify-write window that spans the gap loses
+ * the lock (the analyzer's "lock dropped and re-taken in between", a lost update).  So:
+ *
+ *   - the release of a lock the thread holds at depth 1 is kept back (pend_obj); the thread's
+ *     next record writes it first;
+ *   - if that next record is the acquire of the same lock, neither is written now: the lock is
+ *     marked re-taken (retaken), and the thread's next written record is preceded by the pair
+ *     RELEASE, ACQUIRE, which tells the analyzer the lock was dropped in between.  Those two do
+ *     not move sync_serial: accesses on either side repeat each other for the repeat filter
+ *     (same locks, same happens-before position), which is what lets it drop the loop's rounds;
+ *     any round it records gets the pair before it, so a window of a recorded read and a
+ *     recorded write always sees the re-take.
+ *
+ * Another thread acquiring the lock in between sees it held by both in the trace: the locksets
+ * say what each held, which is all the analysis uses.  A release by a thread that does not hold
+ * the lock (a threading.Lock used as a signal: a hand-off the analyzer turns into an edge) is
+ * written at once; so is anything the thread cannot track (more than NGR_MAX_HELD locks).  A
+ * thread killed with a release kept back leaves a trace in which it still holds the lock.
+ * NOGILRACE_EVERY_EVENT=1 writes every release and acquire as it happens. */
+
+static int held_find(uint64_t obj)
+{
+    for (int i = 0; i < ngr_t.n_held; i++)
+        if (ngr_t.held[i].obj == obj)
+            return i;
+    return -1;
+}
+
+static void held_acquire(uint64_t obj, uint32_t depth)
+{
+    int i = held_find(obj);
+    if (i >= 0)
+        ngr_t.held[i].depth += depth;
+    else if (ngr_t.n_held < NGR_MAX_HELD)
+        ngr_t.held[ngr_t.n_held++] = (__typeof__(ngr_t.held[0])){obj, depth};
+}
+
+/* The thread releases one level of obj: true when it held it at depth 1 (now not held). */
+static bool held_release(uint64_t obj, bool all)
+{
+    int i = held_find(obj);
+    if (i < 0)
+        return false;
+    if (!all && ngr_t.held[i].depth > 1) {
+        ngr_t.held[i].depth--;
+        return false;
+    }
+    ngr_t.held[i] = ngr_t.held[--ngr_t.n_held];
+    return !all;
+}
+
+void ngr_sync_flush_pending(void)
+{
+    if (!ngr_t.retaken && !ngr_t.pend_obj)
+        return;
+    struct ngr_stream *s = ngr_my_stream();
+    if (ngr_t.retaken && s) {
+        write_sync(s, NGR_SYNC_RELEASE, ngr_t.retaken, 0, 0, 0, false);
+        write_sync(s, NGR_SYNC_ACQUIRE, ngr_t.retaken, 0, 0, 0, false);
+    }
+    if (ngr_t.pend_obj && s)
+        write_sync(s, NGR_SYNC_RELEASE, ngr_t.pend_obj, 0, 0, 0, true);
+    ngr_t.retaken = ngr_t.pend_obj = 0;
+}
+
+void ngr_sync_forget_pending(void)
+{
+    ngr_t.pend_obj = ngr_t.retaken = 0;
+    ngr_t.n_held = 0;
+}
+
+static uint32_t (*stack_provider)(void);
+
+void ngr_set_stack_provider(uint32_t (*fn)(void))
+{
+    stack_provider = fn;
+}
+
 static void emit_sync_inner(unsigned kind, uint64_t obj_id, uint32_t count, uint32_t stack_id)
 {
     struct ngr_stream *s = ngr_my_stream();
     if (!s)
         return;
+    ngr_sync_flush_pending();
     uint32_t native = ngr_native_stack_id();
-    uint64_t seq = ngr_next_seq();
-    uint64_t w[4] = {ngr_word0(NGR_OP_SYNC, 4, kind, stack_id), seq, obj_id,
-                     ngr_pack32(count, native)};
-    ngr_stream_write(s, w, 4, seq);
+    if (kind == NGR_SYNC_ACQUIRE)
+        held_acquire(obj_id, 1);
+    else if (kind == NGR_SYNC_ACQUIRE_ALL)
+        held_acquire(obj_id, count ? count : 1);
+    else if (kind == NGR_SYNC_RELEASE_ALL)
+        held_release(obj_id, true);
+    write_sync(s, kind, obj_id, count, stack_id, native, true);
+}
+
+/* Keeps back the release of a lock the thread holds at depth 1 (see above); no stack is made for
+ * it: a lockset needs the release, not where it was. */
+static void defer_release(uint64_t obj_id)
+{
+    if (ngr_t.pend_obj) { /* another lock's release kept back: written now (a re-take stays
+                           * marked: where its pair goes among lock records does not matter) */
+        ngr_t.depth++;
+        struct ngr_stream *s = ngr_my_stream();
+        if (s)
+            write_sync(s, NGR_SYNC_RELEASE, ngr_t.pend_obj, 0, 0, 0, true);
+        ngr_t.depth--;
+    }
+    ngr_t.pend_obj = obj_id;
 }
 
 void ngr_emit_sync(unsigned kind, uint64_t obj_id, uint32_t count, uint32_t stack_id)
@@ -66,9 +188,29 @@ void ngr_emit_sync(unsigned kind, uint64_t obj_id, uint32_t count, uint32_t stac
     if (!ngr_on() || ngr_t.depth)
         return;
     int saved = errno;
-    ngr_t.depth++;
-    emit_sync_inner(kind, obj_id, count, stack_id);
-    ngr_t.depth--;
+    if (kind == NGR_SYNC_ACQUIRE && obj_id && ngr_t.pend_obj == obj_id) {
+        /* released and taken back: neither is written now (above) */
+        ngr_t.pend_obj = 0;
+        if (ngr_t.retaken && ngr_t.retaken != obj_id) {
+            ngr_t.depth++;
+            ngr_sync_flush_pending(); /* one re-taken lock is remembered: write the other's */
+            ngr_t.depth--;
+        }
+        ngr_t.retaken = obj_id;
+        held_acquire(obj_id, 1);
+    } else if (kind == NGR_SYNC_RELEASE && held_release(obj_id, false) &&
+               !ngr_options()->every_event) {
+        defer_release(obj_id);
+    } else {
+        /* A stack asked for lazily is made now, outside the shim (defining a new stack writes
+         * metadata), and only for a record written at once: a hand-off's release says where the
+         * signal was given. */
+        if (stack_id == NGR_STACK_LAZY)
+            stack_id = stack_provider ? stack_provider() : 0;
+        ngr_t.depth++;
+        emit_sync_inner(kind, obj_id, count, stack_id);
+        ngr_t.depth--;
+    }
     errno = saved;
 }
 
@@ -81,8 +223,10 @@ void ngr_emit_thread(unsigned kind, uint32_t other, uint64_t extra, uint64_t seq
     ngr_t.depth++;
     struct ngr_stream *s = ngr_my_stream();
     if (s) {
+        ngr_sync_flush_pending();
         if (!seq)
             seq = ngr_next_seq();
+        ngr_t.sync_serial++;
         uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, kind, other), seq, extra};
         ngr_stream_write(s, w, 3, seq);
     }

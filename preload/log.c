@@ -47,6 +47,8 @@ void ngr_options_load(void)
     v = getenv("NOGILRACE_DEBUG");
     opts.debug = v && *v ? atoi(v) : 0;
     hooks_wanted = env_flag("NOGILRACE_HOOKS", true);
+    /* NOGILRACE_ALL_READS: the older name, from when reads were the only thing filtered */
+    opts.every_event = env_flag("NOGILRACE_EVERY_EVENT", false) || env_flag("NOGILRACE_ALL_READS", false);
 }
 
 const struct ngr_options *ngr_options(void) { return &opts; }

@@ -30,6 +30,11 @@ NGR_API bool ngr_tracing(void);
 /* The calling thread's number (1 = the thread that activated tracing; numbered by creation). */
 NGR_API uint32_t ngr_thread_num(void);
 
+/* How many synchronisation and thread events the calling thread has written so far: two accesses
+ * made with the same value in between saw the same locks held and the same happens-before
+ * position (what the hooks' same-thread redundancy filter compares).  Lock-free, TLS read. */
+NGR_API uint32_t ngr_thread_sync_serial(void);
+
 /* Stop recording for good (interpreter finalisation): later ngr_emit_* calls do nothing. */
 NGR_API void ngr_stop(void);
 
@@ -42,6 +47,8 @@ struct ngr_options {
     const char *include;          /* NOGILRACE_INCLUDE: comma-separated module globs, NULL = all */
     const char *exclude;          /* NOGILRACE_EXCLUDE: comma-separated module globs, NULL = none */
     int debug;                    /* NOGILRACE_DEBUG: 0 quiet, 1 info, 2 verbose */
+    bool every_event;             /* NOGILRACE_EVERY_EVENT=1: write every access and lock operation
+                                     (no read filter, no repeat filter, no elided lock round) */
 };
 NGR_API const struct ngr_options *ngr_options(void);
 
@@ -56,8 +63,13 @@ NGR_API void ngr_emit_access(unsigned kind, uint32_t var_id, uint64_t key_id, ui
                              uint32_t stack_id);
 
 /* One synchronisation event (NGR_OP_SYNC); takes the next sequence number. count is the RLock
- * depth for NGR_SYNC_*_ALL, else 0. */
+ * depth for NGR_SYNC_*_ALL, else 0.  stack_id NGR_STACK_LAZY: the stack provider's, asked only if
+ * the record is written (a lock taken back right after its release is not: events.c). */
 NGR_API void ngr_emit_sync(unsigned kind, uint64_t obj_id, uint32_t count, uint32_t stack_id);
+#define NGR_STACK_LAZY 0xffffffffu
+/* Who gives the Python stack of a lazy sync record (the hooks library: its ngr_py_stack_id);
+ * called in the recording thread, outside the shim. */
+NGR_API void ngr_set_stack_provider(uint32_t (*fn)(void));
 
 /* Begin (begin = true) or end of a named span of the calling thread (NGR_OP_MARK): label is
  * the span's name (len bytes, UTF-8; a test id such as "tests/test_cache.py::test_fill"), phase

@@ -35,6 +35,7 @@
 /* ---- per-thread state (initial-exec TLS: no allocation, no lock on first touch) ------------ */
 
 #define NGR_MAX_RDLOCKS 8
+#define NGR_MAX_HELD 16
 struct ngr_tls {
     uint32_t num;        /* thread number, 0 = not numbered yet */
     int depth;           /* re-entrancy: > 0 while inside the shim; record only from depth 0 */
@@ -42,9 +43,20 @@ struct ngr_tls {
     uint8_t n_rd;        /* rwlocks this thread holds for reading (to tell rd_release apart) */
     bool fd_mover;       /* moving the trace's descriptor (tracefd.c) */
     int fd_inside;       /* using the trace's descriptor (ngr_fd_enter nesting, tracefd.c) */
+    uint32_t sync_serial; /* synchronisation and thread events this thread wrote (ngr_api.h) */
     const void *rd[NGR_MAX_RDLOCKS];
+    /* events.c: a lock release not written yet, a lock released and taken back since the last
+     * record (0: none), and the locks this thread holds */
+    uint64_t pend_obj, retaken;
+    uint8_t n_held;
+    struct { uint64_t obj; uint32_t depth; } held[NGR_MAX_HELD];
 };
 extern __thread struct ngr_tls ngr_t NGR_TLS;
+
+/* events.c: write this thread's deferred lock release now (before any other record of the thread,
+ * and before its END); ngr_sync_forget_pending: a new thread (or a fork child's) has none. */
+void ngr_sync_flush_pending(void);
+void ngr_sync_forget_pending(void);
 
 /* ---- streams (writer.c) -------------------------------------------------------------------- */
 

@@ -559,6 +559,7 @@ void ngr_thread_begin(uint32_t num, uint32_t parent)
         return;
     ngr_t.num = num;
     ngr_t.ended = false;
+    ngr_sync_forget_pending();
     struct ngr_stream *s = &ngr_g.streams[num];
     s->num = num;
     atomic_store(&s->pthread, (uintptr_t)pthread_self());
@@ -573,6 +574,7 @@ void ngr_thread_end(void)
     struct ngr_stream *s = ngr_my_stream();
     if (!s)
         return;
+    ngr_sync_flush_pending();
     uint64_t seq = ngr_next_seq();
     uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_END, 0), seq, 0};
     ngr_stream_write(s, w, 3, seq);
@@ -658,6 +660,7 @@ void ngr_trace_finish(uint32_t extra_flags)
     /* Not for exec: if it fails, this thread carries on in the same trace. */
     if (st == NGR_ACTIVE && !ngr_t.ended && ngr_t.num && !(extra_flags & NGR_HDR_EXEC)) {
         struct ngr_stream *s = ngr_my_stream();
+        ngr_sync_flush_pending();
         uint64_t seq = ngr_next_seq();
         uint64_t w[3] = {ngr_word0(NGR_OP_THREAD, 3, NGR_THR_END, 0), seq, 0};
         if (s)

@@ -29,16 +29,54 @@ static const struct method_kind seq_methods[] = {
     {"extendleft", NGR_ACC_CLEAR, -1}, {"insert", NGR_ACC_CLEAR, -1}, {"remove", NGR_ACC_CLEAR, -1},
     {"pop", NGR_ACC_CLEAR, -1}, {"popleft", NGR_ACC_CLEAR, -1}, {"clear", NGR_ACC_CLEAR, -1},
     {"sort", NGR_ACC_CLEAR, -1}, {"reverse", NGR_ACC_CLEAR, -1}, {"rotate", NGR_ACC_CLEAR, -1},
-    {"index", NGR_ACC_READ, -1}, {"count", NGR_ACC_READ, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1},
+    {"index", NGR_ACC_ITER_BEGIN, -1}, {"count", NGR_ACC_ITER_BEGIN, -1}, {"copy", NGR_ACC_ITER_BEGIN, -1},
     {"__getitem__", NGR_ACC_READ, 0}, {"__setitem__", NGR_ACC_WRITE, 0}, {NULL, 0, 0}};
 
-/* A read of every item in one operation (a C-level copy): a span of one instruction. */
-static void emit_whole_read(const struct ngr_site *s, uint32_t var)
+/* A read of every item in one call: with `atomic`, one operation under the container's lock (a
+ * snapshot: d.copy(), list(d) ...), else a walk item by item that another thread's write can run
+ * into (tuple(d), sum(l) ...): an iteration of one instruction. */
+static void emit_whole_read(const struct ngr_site *s, uint32_t var, bool atomic)
 {
     uint64_t fid = ngr_frame_id(s->f, s->co, s->off);
     uint32_t st = ngr_stack_here(s->f, s->off);
-    ngr_emit_access(NGR_ACC_ITER_BEGIN | NGR_ACC_FLAG_ATOMIC, var, 0, fid, st);
-    ngr_emit_access(NGR_ACC_ITER_END | NGR_ACC_FLAG_ATOMIC, var, 0, fid, st);
+    unsigned a = atomic ? NGR_ACC_FLAG_ATOMIC : 0;
+    ngr_emit_access(NGR_ACC_ITER_BEGIN | a, var, 0, fid, st);
+    ngr_emit_access(NGR_ACC_ITER_END | a, var, 0, fid, st);
+}
+
+/* Which whole reads are one atomic step, in 3.13t and 3.14t alike (read in their C code and
+ * measured under concurrent mutation; docs/findings.md has the table): the copies and the merges
+ * that hold the source's lock across the whole walk — list(), sorted(), set() and frozenset() of
+ * an exact dict, dict view (list/sorted only), list (list/tuple/sorted only) or set; dict() of an
+ * exact dict.  Everything else walks with an iterator, item by item: tuple() of a dict or set,
+ * set() of a list, dict() of pairs, anything of a deque or a subclass, sum/min/max/any/all. */
+static bool builtin_snapshot_atomic(PyObject *callable, PyObject *c)
+{
+    bool dict = PyDict_CheckExact(c), view = ngr_v_dictview_dict(c) != NULL,
+         list = PyList_CheckExact(c), set = PyAnySet_CheckExact(c);
+    if (callable == (PyObject *)&PyList_Type)
+        return dict || view || list || set;
+    if (callable == (PyObject *)&PyTuple_Type)
+        return list;
+    if (callable == (PyObject *)&PySet_Type || callable == (PyObject *)&PyFrozenSet_Type)
+        return dict || set;
+    if (callable == (PyObject *)&PyDict_Type)
+        return dict;
+    if (PyCFunction_Check(callable) && !strcmp(((PyCFunctionObject *)callable)->m_ml->ml_name, "sorted"))
+        return dict || view || list || set;
+    return false; /* sum, min, max, any, all */
+}
+
+/* A container method that reads every item: copy() is one locked copy (deque.copy from 3.14 only:
+ * 3.13's walks with the deque's iterator, releasing the lock between items); a list's index() and
+ * count() walk without the lock; a deque's count() holds it. */
+static bool method_snapshot_atomic(PyObject *recv, const char *meth)
+{
+    if (!strcmp(meth, "copy"))
+        return PyDict_Check(recv) || PyList_Check(recv) || PyAnySet_Check(recv) || ngr_v_deque_copy_atomic();
+    if (!strcmp(meth, "count"))
+        return !PyList_Check(recv) && !PyByteArray_Check(recv);
+    return false;
 }
 
 static void on_method_call(const struct ngr_site *s, PyObject *recv, const char *meth,
@@ -67,7 +105,7 @@ static void on_method_call(const struct ngr_site *s, PyObject *recv, const char 
         if (strcmp(t->name, meth) != 0)
             continue;
         if (t->kind == NGR_ACC_ITER_BEGIN) {
-            emit_whole_read(s, var);
+            emit_whole_read(s, var, method_snapshot_atomic(recv, meth));
         } else {
             uint64_t key = t->key_arg >= 0 && t->key_arg < nargs ? ngr_vars_key(args[t->key_arg]) : 0;
             ngr_acc_emit(s->f, s->off, t->kind | NGR_ACC_FLAG_ATOMIC, var, key);
@@ -205,7 +243,7 @@ enum ngr_verdict ngr_on_call(const struct ngr_site *s)
         PyObject *d = c ? ngr_v_dictview_dict(c) : NULL;
         uint32_t var = c ? ngr_site_object_var(s, d ? d : c) : 0;
         if (var)
-            emit_whole_read(s, var);
+            emit_whole_read(s, var, builtin_snapshot_atomic(callable, c));
     }
     return NGR_KEEP;
 }

@@ -7,6 +7,7 @@
  */
 #include "acc.h"
 #include "sync.h"
+#include "pystack.h"
 
 NGR_HIDDEN _Atomic int ngr_acc_off;
 
@@ -72,6 +73,7 @@ __attribute__((visibility("default"))) int ngr_hooks_init(void)
         ngr_log(0, "cannot register with sys.monitoring; tracing pthread events only");
         return -1;
     }
+    ngr_set_stack_provider(ngr_py_stack_id);
     if (ngr_sync_init() != 0)
         ngr_log(0, "cannot hook Python locks; lock events will be missing");
     int ngr_pymodule_init(void); /* pymodule.c: `_nogilrace`, last, so it exists only when tracing */

@@ -85,8 +85,16 @@ enum ngr_verdict ngr_on_contains(const struct ngr_site *s)
     if (!ngr_site_stack_known(s, 2))
         return NGR_DISABLE;
     PyObject *container = ngr_site_peek(s, 1), *item = ngr_site_peek(s, 2);
-    if (!item)
+    if (!item || !container)
         return NGR_KEEP;
+    if (ngr_is_container_like(container) && !ngr_is_keyed_container(container)) {
+        /* `x in seq` looks at every item: a read of the whole sequence, which a later write in
+         * the same activation acts on (`if x not in lst: lst.append(x)`).  A list's walk takes no
+         * lock (an answer another thread's write can make wrong); a deque's holds it. */
+        bool atomic = !PyList_Check(container) && !PyByteArray_Check(container);
+        ngr_emit_item(s, NGR_ACC_CONTAINS | (atomic ? NGR_ACC_FLAG_ATOMIC : 0), container, NULL);
+        return NGR_KEEP;
+    }
     return item_access(s, NGR_ACC_CONTAINS, container, item);
 }
 

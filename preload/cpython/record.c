@@ -17,7 +17,7 @@
  * by every write, delete or clear recorded for it.  A read skipped this way is remembered (one per
  * variable hash slot); if the same function activation then writes the variable, the read is
  * recorded just before the write, so read-then-write pairs (check-then-act, lost updates) are never
- * lost to the filter.  NOGILRACE_ALL_READS=1 turns the filter off. */
+ * lost to the filter.  NOGILRACE_EVERY_EVENT=1 turns the filter off. */
 
 #define MAX_EPOCH_VARS (1u << 22)
 static _Atomic uint32_t *var_epoch;        /* by var_id, in an anonymous mapping */
@@ -32,11 +32,14 @@ static int all_reads = -1;
  * resident memory (slots are touched at random) and filtered no more reads on the bench workloads */
 #define RD_SLOTS 1024
 #define PEND_SLOTS 64
+#define DUP_SLOTS 512
 struct rd_ent { const void *code; uint64_t key; uint32_t var, unit, epoch; };
 struct pend_ent { uint64_t fid, key; uint32_t var, kind; int offset; const void *frame; };
+struct dup_ent { const void *code; uint64_t key; uint32_t var, unit, kind, serial, count; };
 struct acc_tls {
     struct rd_ent rd[RD_SLOTS];
     struct pend_ent pend[PEND_SLOTS];
+    struct dup_ent dup[DUP_SLOTS];
 };
 static __thread struct acc_tls *acc_tls;
 
@@ -62,7 +65,6 @@ static uint32_t epoch_of(uint32_t var)
 static bool filter_on(void)
 {
     if (__builtin_expect(all_reads < 0, 0)) {
-        const char *e = getenv("NOGILRACE_ALL_READS");
         if (!var_epoch) {
             void *p = mmap(NULL, MAX_EPOCH_VARS * sizeof *var_epoch, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -83,7 +85,7 @@ static bool filter_on(void)
                     munmap(p, MAX_EPOCH_VARS);
             }
         }
-        all_reads = (e && e[0] == '1') || !var_epoch || !var_flags;
+        all_reads = ngr_options()->every_event || !var_epoch || !var_flags;
     }
     return !all_reads;
 }
@@ -104,6 +106,41 @@ bool ngr_acc_may_disable(uint32_t var)
     return !(atomic_load(&var_flags[var]) & VF_VOLATILE);
 }
 
+/* ---- repeated accesses -----------------------------------------------------------------------
+ *
+ * An access that repeats, in the same thread, one already recorded — same variable and key, same
+ * kind, same instruction — with no synchronisation or thread event of that thread written in
+ * between (ngr_thread_sync_serial unchanged: the same locks held, the same happens-before
+ * position) tells the analysis nothing new: every pair of accesses it could form with another
+ * thread's, the recorded one forms too, with the same sites, kinds and locks.  It is dropped at
+ * the source: a hot loop `with lock: n += 1`, whose release and re-acquire the shim elides
+ * (events.c), or an unlocked `counter += 1` loop, writes its first round and then a sample: the
+ * 1st, 2nd, 4th ... 1024th repeat and every 1024th after, so that later rounds, which other
+ * threads may run into, are still seen ("observed" needs an access unordered with the other
+ * thread's; counts in the report count recorded accesses).  A dropped read is remembered as the
+ * read filter's are, so that a write of the same activation that is recorded still gets it before
+ * itself.  NOGILRACE_EVERY_EVENT=1 turns this off too. */
+static bool sampled(uint32_t count)
+{
+    return count <= 1024 ? (count & (count - 1)) == 0 : (count & 1023) == 0;
+}
+
+/* True when this access repeats one recorded since the thread's last synchronisation, and is not
+ * one of the sample: drop it. */
+static bool repeat(struct acc_tls *t, const void *co, int offset, unsigned kind, uint32_t var_id,
+                   uint64_t key_id)
+{
+    uint32_t serial = ngr_thread_sync_serial();
+    uintptr_t h = (uintptr_t)co ^ (uintptr_t)offset * 0x9e3779b1u ^ var_id * 0x85ebca6bu ^
+                  (uintptr_t)(key_id * 0xc2b2ae3d27d4eb4full) ^ kind * 0x27d4eb2fu;
+    struct dup_ent *e = &t->dup[(h ^ h >> 17) & (DUP_SLOTS - 1)];
+    if (e->code == co && e->unit == (uint32_t)offset && e->var == var_id && e->key == key_id &&
+        e->kind == kind && e->serial == serial)
+        return !sampled(++e->count);
+    *e = (struct dup_ent){co, key_id, var_id, (uint32_t)offset, kind, serial, 1};
+    return false;
+}
+
 void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id, uint64_t key_id)
 {
     if (!f || !var_id)
@@ -120,8 +157,8 @@ void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id, uin
             uintptr_t h = (uintptr_t)co ^ (uintptr_t)offset * 0x9e3779b1u ^ var_id * 0x85ebca6bu ^
                           (uintptr_t)(key_id * 0xc2b2ae3d27d4eb4full);
             struct rd_ent *e = &t->rd[(h ^ h >> 13) & (RD_SLOTS - 1)];
-            if (e->code == co && e->unit == (uint32_t)offset && e->var == var_id &&
-                e->key == key_id && e->epoch == ep) {
+            if ((e->code == co && e->unit == (uint32_t)offset && e->var == var_id &&
+                 e->key == key_id && e->epoch == ep) || repeat(t, co, offset, kind, var_id, key_id)) {
                 struct pend_ent *p = &t->pend[var_id & (PEND_SLOTS - 1)];
                 *p = (struct pend_ent){fid, key_id, var_id, kind, offset, f};
                 return;
@@ -137,6 +174,8 @@ void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id, uin
                         ngr_monitor_restart();
                 }
             }
+            if (repeat(t, co, offset, kind, var_id, key_id))
+                return;
             /* a skipped read of this variable by this very activation comes first */
             struct pend_ent *p = &t->pend[var_id & (PEND_SLOTS - 1)];
             if (p->var == var_id && p->fid == fid && p->frame == f &&

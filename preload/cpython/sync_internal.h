@@ -37,20 +37,29 @@ NGR_SYNC_HIDDEN uint64_t ngr_sync_ids_drop(const void *obj);
  * caller may name it.  Lock-free, no allocation; true when the table is missing or crowded. */
 NGR_SYNC_HIDDEN bool ngr_sync_ids_claim_name(uint64_t id);
 
+/* The Python stack of a sync record: made by the shim only if it writes the record at once (a
+ * lock's plain release is kept back and written without one, or not at all if the lock is taken
+ * back right away: events.c).  RELEASE_ALL (Condition.wait), read releases and frees carry none:
+ * a lockset needs the release, not where it was (FREE happens wherever the last reference goes). */
+static inline uint32_t sync_stack(unsigned kind)
+{
+    return kind == NGR_SYNC_FREE || kind == NGR_SYNC_RELEASE_ALL || kind == NGR_SYNC_RD_RELEASE
+               ? 0 : NGR_STACK_LAZY;
+}
+
 /* Emit with an explicit id (C objects: ngr_sync_ids_get). */
 static inline void ngr_sync_emit_id(unsigned kind, uint64_t id, uint32_t count)
 {
     if (id && ngr_tracing())
-        ngr_emit_sync(kind, id, count, kind == NGR_SYNC_FREE ? 0 : ngr_py_stack_id());
+        ngr_emit_sync(kind, id, count, sync_stack(kind));
 }
 
-/* The Python stack of a sync event: the same interned stacks as accesses (hooks-access's
- * pystack.h).  FREE carries none: it happens wherever the last reference goes. */
+/* With the object's address as its id; stacks as sync_stack says (the same interned stacks as
+ * accesses: pystack.h). */
 static inline void ngr_sync_emit(unsigned kind, const void *obj, uint32_t count)
 {
     if (ngr_tracing())
-        ngr_emit_sync(kind, ngr_sync_id(obj), count,
-                      kind == NGR_SYNC_FREE ? 0 : ngr_py_stack_id());
+        ngr_emit_sync(kind, ngr_sync_id(obj), count, sync_stack(kind));
 }
 
 /* ---- naming (sync.c) ----------------------------------------------------------------------- */

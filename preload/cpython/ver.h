@@ -111,6 +111,11 @@ PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name);
  * which keep no owner. */
 int ngr_v_owned_by_caller(PyObject *obj);
 
+/* Is deque.copy() one atomic step (the deque's lock held across the copy)?  3.14 and later; 3.13
+ * copies through the deque's iterator, whose per-item locking releases the deque between items
+ * (gh-144809). */
+bool ngr_v_deque_copy_atomic(void);
+
 /* A 3.15 lazy import (`lazy import x`, `lazy from m import x`): the placeholder a module global
  * holds until its first use, when CPython replaces it by the imported object.  False before 3.15. */
 bool ngr_v_is_lazy_import(PyObject *v);

@@ -56,3 +56,8 @@ bool ngr_v_has_lazy_imports(void)
 {
     return false;
 }
+
+bool ngr_v_deque_copy_atomic(void)
+{
+    return true;
+}

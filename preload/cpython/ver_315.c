@@ -59,3 +59,8 @@ bool ngr_v_has_lazy_imports(void)
 {
     return true;
 }
+
+bool ngr_v_deque_copy_atomic(void)
+{
+    return true;
+}

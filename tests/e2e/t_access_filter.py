@@ -1,7 +1,7 @@
 """t_access_filter.py — what the read filter keeps (the overhead budget relies on it).
 
 * A read is recorded once per thread, instruction and write epoch of its variable: a loop reading
-  a global nobody writes leaves one record per thread, and NOGILRACE_ALL_READS=1 keeps them all.
+  a global nobody writes leaves one record per thread, and NOGILRACE_EVERY_EVENT=1 keeps them all.
 * Globals bound once (numbers, strings, also module-level containers, locks, objects; not None
   or bools, the sentinels of lazy initialisation) have their LOAD_GLOBALs switched off after the
   first record; a later rebinding switches them back on: reads after it are recorded again.
@@ -84,9 +84,9 @@ def main():
             prev = mine[i - 1] if i > 0 else None
             check(prev and prev["kind"] == "read" and prev["frame"] == w["frame"],
                   L + "the write of G is preceded by the read of its activation: %s / %s" % (prev, w))
-        r2 = run(SRC, py, env={"NOGILRACE_ALL_READS": "1"})
+        r2 = run(SRC, py, env={"NOGILRACE_EVERY_EVENT": "1"})
         lim2 = at(r2.accesses("app.LIMIT", "read"), SRC, "# LIMITREAD")
-        check(len(lim2) >= 2000, L + "NOGILRACE_ALL_READS=1 keeps every read: %d" % len(lim2))
+        check(len(lim2) >= 2000, L + "NOGILRACE_EVERY_EVENT=1 keeps every read: %d" % len(lim2))
         print(L + "ok: LIMIT reads %d (all: %d), state reads %d" % (len(lim), len(lim2), len(st)))
 
 

@@ -75,9 +75,11 @@ bases = run.get("originalUriBaseIds", {})
 for res in results:
     assert rules[res["ruleIndex"]]["id"] == res["ruleId"], res["ruleId"]
     assert res["level"] in ("error", "warning")
-    assert res["partialFingerprints"]["nogilraceFindingId/v1"].startswith("NGR-")
+    assert res["partialFingerprints"]["nogilraceFindingId/v2"].startswith("NGR-")
     assert "](1)" in res["message"]["text"]
-    assert res["relatedLocations"][0]["id"] == 1
+    # the other access, then the group's other site pairs: ids 1, 2, 3 ... (issue #13)
+    assert [loc["id"] for loc in res["relatedLocations"]] == list(range(1, len(res["relatedLocations"]) + 1))
+    assert res["properties"]["pairs"] >= 1
     for loc in res["locations"] + res["relatedLocations"]:
         art = loc.get("physicalLocation", {}).get("artifactLocation")
         if art is None:
@@ -136,6 +138,13 @@ int main(int argc, char **argv)
         fx_access(f, 0, "iter_begin", 1, "Main\nThread", locks, 2, k == 2 ? frozen : here, k == 2 ? 2 : 1);
         fx_access(f, 1, "delete", 2, NULL, NULL, 0, here, k == 3 ? 0 : 1);
     }
+    /* a group of three site pairs (issue #13), one of them in a frozen module */
+    struct ngr_finding *g = fx_add(&r, "NGR-0000000000b0", NGR_FK_LOST_UPDATE, true, "app.Stats().hits", NULL, 0);
+    fx_add_pair(g, "NGR-0000000000b1", true, 9, NULL, "/base/pkg/a.py", 20, "Stats.bump", 20, "Stats.bump");
+    fx_add_pair(g, "NGR-0000000000b2", false, 2, NULL, "/base/pkg/b.py", 7, "reset", 8, "reset");
+    fx_add_pair(g, "NGR-0000000000b3", false, 1, NULL, "<frozen runpy>", 5, "_run", 20, "Stats.bump");
+    g->objects = 16;
+    ngr_group_settle(g);
     struct ngr_output_opts o = {.tool_version = "0.1.0", .base_dir = "/base"};
     int rc = argc > 1 && !strcmp(argv[1], "json") ? ngr_output_json(stdout, &r, &o) : ngr_output_sarif(stdout, &r, &o);
     ngr_report_free(&r);
@@ -143,7 +152,7 @@ int main(int argc, char **argv)
 }
 C
 gcc -std=c11 -D_GNU_SOURCE -I"$NGR_ROOT/analyzer" -I"$NGR_ROOT/common" -I"$NGR_ROOT/tests/unit" \
-    -o synth synth.c "$NGR_BUILD/libngr-analyzer.a" -lm || fail "synthetic report program does not build"
+    ${NGR_CFLAGS:-} -o synth synth.c "$NGR_BUILD/libngr-analyzer.a" -lm || fail "synthetic report program does not build"
 ./synth >synth.sarif || fail "synthetic report: ngr_output_sarif failed"
 validate synth.sarif 4 || { head -c 3000 synth.sarif; fail "synthetic report: SARIF not valid"; }
 

@@ -89,7 +89,8 @@ print("counter", counter)
 
 def main():
     for label, py in interpreters():
-        r = Run(py, "locks", PROG, label=label)
+        # every lock operation, none elided (events.c): this checks what the hooks see
+        r = Run(py, "locks", PROG, label=label, env={"NOGILRACE_EVERY_EVENT": "1"})
         r.check_unchanged()
         check("interrupted\n" in r.proc.stdout and "counter 3" in r.proc.stdout,
               "%s output %r %r" % (label, r.proc.stdout, r.proc.stderr[-1500:]))

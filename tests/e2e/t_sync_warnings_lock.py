@@ -68,6 +68,9 @@ def main():
         found = [f for f in json.loads(rep.stdout)["races"]
                  if "warnings." in json.dumps(f)]
         check(not found, "%s: findings on warnings: %s" % (label, json.dumps(found)[:2000]))
+        # what the hooks see, counted: every event written (no elided lock rounds, no sampling)
+        r = Run(py, "warnlock-all", PROG, label=label, env={"NOGILRACE_EVERY_EVENT": "1"})
+        r.check_unchanged()
         acquires = r.sync(obj=LOCK, kind="acquire")
         check(len(acquires) >= 4 * 20 * 2, "%s: %d acquires of %s for %d catch_warnings blocks" %
               (label, len(acquires), LOCK, 4 * 20))

@@ -18,9 +18,10 @@
 /* variables and objects every scenario can use */
 enum { X = 1, Y = 2, D = 3, L1 = 0x100, L2 = 0x200, Q = 0x300, EV = 0x400 };
 
-static inline struct ngr_tg *fx_new(void)
+/* A trace of chunk_size-byte chunks with the scenario's metadata. */
+static inline struct ngr_tg *fx_new_chunks(uint32_t chunk_size)
 {
-    struct ngr_tg *g = ngr_tg_new(4096);
+    struct ngr_tg *g = ngr_tg_new(chunk_size);
     ngr_tg_process(g, NGR_PROC_FREE_THREADED, "3.13.5", "python app.py");
     ngr_tg_var(g, X, NGR_VAR_GLOBAL, "app.x");
     ngr_tg_var(g, Y, NGR_VAR_GLOBAL, "app.y");
@@ -34,6 +35,11 @@ static inline struct ngr_tg *fx_new(void)
     ngr_tg_thread_name(g, 2, "worker-0");
     ngr_tg_thread_name(g, 3, "worker-1");
     return g;
+}
+
+static inline struct ngr_tg *fx_new(void)
+{
+    return fx_new_chunks(4096);
 }
 
 /* main (1) begins and starts threads 2 and 3 (each begins right after its spawn) */

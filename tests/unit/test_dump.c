@@ -88,7 +88,7 @@ Test(dump, json_lines_resolve_names_and_locks)
     char want[512];
     snprintf(want, sizeof want, "{\"type\":\"header\",\"file\":\"%s\",", path);
     cr_expect(strstr(out, want), "%s", out);
-    cr_expect(strstr(out, "{\"type\":\"process\",\"gil_enabled\":false,\"free_threaded\":true,\"version\":\"3.13.5t\",\"cmdline\":\"python app.py\"}\n"), "%s", out);
+    cr_expect(strstr(out, "{\"type\":\"process\",\"gil_enabled\":false,\"free_threaded\":true,\"no_hooks\":false,\"version\":\"3.13.5t\",\"cmdline\":\"python app.py\"}\n"), "%s", out);
     cr_expect(strstr(out, "{\"type\":\"access\",\"thread\":2,\"thread_name\":\"worker-1\",\"kind\":\"write\",\"atomic\":true,"
                           "\"var\":\"app.cache\",\"var_kind\":\"container\",\"key\":\"'user:1'\",\"frame\":\"0xab\","
                           "\"locks\":[\"app.lock\"],\"stack\":[{\"file\":\"app.py\",\"line\":12,\"function\":\"fill\"}]}\n"), "%s", out);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "groups.h"
 #include "json_read.h"
 #include "merge.h"
 #include "output.h"
@@ -41,7 +42,8 @@ static void sample(struct ngr_report *r)
     r->processes = 1;
     r->events = 777;
     r->procs = ngr_xcalloc(1, sizeof *r->procs);
-    r->procs[0] = (struct ngr_process_info){ngr_xstrdup("tr/a.ngrtrace"), 10, 9, ngr_xstrdup("python -m pytest"), true, 777};
+    r->procs[0] = (struct ngr_process_info){.trace = ngr_xstrdup("tr/a.ngrtrace"), .pid = 10, .ppid = 9,
+                                            .cmdline = ngr_xstrdup("python -m pytest"), .finished = true, .events = 777};
     r->nwarnings = 1;
     r->warnings = ngr_xcalloc(1, sizeof *r->warnings);
     r->warnings[0] = ngr_xstrdup("tr/b.ngrtrace: trace incomplete \"quoted\"\n");
@@ -135,6 +137,43 @@ Test(merge, json_report_reads_back)
     }
 }
 
+/* A race seen at several site pairs keeps them: the representative in full, the others by their
+ * sites, as the document holds them; merged with itself, the pairs stay two. */
+Test(merge, pairs_read_back)
+{
+    memset(&A, 0, sizeof A);
+    struct ngr_finding *f = fx_add(&A, "NGR-00000000abcd", NGR_FK_LOST_UPDATE, false, "app.cache", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", true, 5, "'a'", "/src/app.py", 30, "bump", 31, "bump");
+    fx_add_pair(f, "NGR-000000000002", false, 2, "'b'", "/src/app.py", 40, "reset", 41, "reset");
+    f->objects = 3;
+    f->keys = 7;
+    ngr_group_settle(f);
+    char *buf;
+    size_t len;
+    write_json(&A, &buf, &len);
+    cr_assert_eq(ngr_report_read_json_mem("r.json", buf, len, &B, ERR, sizeof ERR), 0, "%s", ERR);
+    const struct ngr_finding *g = &B.findings[0];
+    cr_assert_eq(g->npairs, 2);
+    cr_expect_str_eq(g->pairs[0].id, "NGR-000000000001");
+    cr_expect_str_eq(g->pairs[0].access[0].thread_name, "worker-0");
+    cr_expect_str_eq(g->pairs[1].id, "NGR-000000000002");
+    cr_assert_eq(g->pairs[1].access[1].depth, 1);
+    cr_expect_eq(g->pairs[1].access[1].stack[0].line, 41);
+    cr_expect_str_eq(g->pairs[1].access[1].stack[0].function, "reset");
+    cr_expect_eq(g->count, 7);
+    cr_expect_eq(g->objects, 3);
+    cr_expect_eq(g->keys, 7);
+    struct ngr_report again;
+    cr_assert_eq(ngr_report_read_json_mem("r.json", buf, len, &again, ERR, sizeof ERR), 0, "%s", ERR);
+    free(buf);
+    ngr_report_absorb(&B, &again);
+    ngr_report_free(&again);
+    cr_expect_eq(B.nfindings, 1);
+    cr_expect_eq(B.findings[0].npairs, 2);
+    cr_expect_eq(B.findings[0].count, 14);
+    cr_expect_eq(B.findings[0].runs, 2);
+}
+
 static void expect_bad(const char *doc, const char *want1, const char *want2)
 {
     struct ngr_report r;
@@ -144,7 +183,7 @@ static void expect_bad(const char *doc, const char *want1, const char *want2)
     cr_expect_eq(r.nfindings, 0);
 }
 
-#define HEAD "{\"tool\":{\"name\":\"nogilrace\"},\"version\":2,"
+#define HEAD "{\"tool\":{\"name\":\"nogilrace\"},\"version\":4,"
 #define ACC "{\"op\":\"read\",\"atomic\":false,\"pid\":1,\"thread\":1,\"thread_name\":null,\"locks\":[],\"stack\":[]}"
 
 /* Broken documents: one line naming the file, the byte and, past the syntax, the field. */
@@ -158,6 +197,8 @@ Test(merge, bad_documents_say_where)
     expect_bad("[1]", "expected a nogilrace JSON report (an object)", NULL);
     expect_bad("{\"version\":1,\"races\":[]}", "not a nogilrace JSON report", NULL);
     expect_bad(HEAD "\"races\":{}}", "races: expected an array, found an object", NULL);
+    expect_bad("{\"tool\":{\"name\":\"nogilrace\"},\"version\":2,\"races\":[]}",
+               "byte 39: version: a version 2 report: its ids name single site pairs", NULL);
     expect_bad(HEAD "\"races\":[{\"id\":\"NGR-12\"}]}", "byte 56: races[0].id: expected NGR- and 12 hex digits", NULL);
     expect_bad(HEAD "\"races\":[{\"id\":\"NGR-0123456789ab\",\"kind\":\"lost-update\",\"observed\":true,\"variable\":\"v\","
                     "\"count\":1,\"accesses\":[" ACC "]}]}",

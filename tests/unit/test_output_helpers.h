@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "findings.h"
+#include "groups.h"
 #include "util.h"
 
 /* ---- strict JSON parser ---------------------------------------------------------------------- */
@@ -369,6 +370,33 @@ static __attribute__((unused)) struct ngr_finding *fx_add(struct ngr_report *r, 
     f->message = ngr_xasprintf("%s on %s", ngr_finding_kind_name(kind), f->variable);
     f->hint = ngr_xstrdup("hold one lock around both");
     return f;
+}
+
+/* Appends a site pair to f (a group, findings.h): a read at file:l0 in f0 by thread 2 against a
+ * write at file:l1 in f1 by thread 3, seen count times on variable (with key, or NULL).  Call
+ * ngr_group_settle(f) after the last one to make pairs[0] the finding's representative. */
+static __attribute__((unused)) struct ngr_site_pair *fx_add_pair(struct ngr_finding *f, const char *id, bool observed,
+                                                                 uint64_t count, const char *key, const char *file,
+                                                                 unsigned l0, const char *f0, unsigned l1, const char *f1)
+{
+    f->pairs = ngr_xrealloc(f->pairs, (f->npairs + 1) * sizeof *f->pairs);
+    struct ngr_site_pair *p = &f->pairs[f->npairs++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->id, sizeof p->id, "%s", id);
+    p->observed = observed;
+    p->count = count;
+    p->key = key ? ngr_xstrdup(key) : NULL;
+    p->variable = key ? ngr_xasprintf("%s[%s]", f->var_name, key) : ngr_xstrdup(f->var_name);
+    p->message = ngr_xasprintf("%s on %s at %u/%u", ngr_finding_kind_name(f->kind), p->variable, l0, l1);
+    /* fx_access fills a finding's accesses: borrow a scratch finding for the pair's */
+    struct ngr_finding tmp;
+    memset(&tmp, 0, sizeof tmp);
+    struct fx_frame a[] = {{file, l0, f0}}, b[] = {{file, l1, f1}};
+    fx_access(&tmp, 0, "read", 2, "worker-0", NULL, 0, a, 1);
+    fx_access(&tmp, 1, "write", 3, "worker-1", NULL, 0, b, 1);
+    p->access[0] = tmp.access[0];
+    p->access[1] = tmp.access[1];
+    return p;
 }
 
 #endif

@@ -43,7 +43,12 @@ static void run_facts(void)
     R.processes = 1;
     R.events = 12345;
     R.procs = ngr_xcalloc(1, sizeof *R.procs);
-    R.procs[0] = (struct ngr_process_info){ngr_xstrdup("/t/a.ngrtrace"), 10, 9, ngr_xstrdup("python app.py"), true, 12345};
+    R.procs[0] = (struct ngr_process_info){.trace = ngr_xstrdup("/t/a.ngrtrace"), .pid = 10, .ppid = 9,
+                                           .cmdline = ngr_xstrdup("python app.py"), .finished = true, .events = 12345,
+                                           .stopped_early = true};
+    R.stopped_early = 1;
+    R.traces_no_header = 2;
+    R.traces_unreadable = 1;
     R.ngil_notes = 2;
     R.gil_notes = ngr_xcalloc(2, sizeof *R.gil_notes);
     R.gil_notes[0] = (struct ngr_gil_note){ngr_xstrdup("legacy_ext"), true, 10};
@@ -77,6 +82,12 @@ Test(output_json, top_level_fields)
     cr_expect_str_eq(mj_str(d, "traces.0.cmdline"), "python app.py");
     cr_expect_eq(mj_bool(d, "traces.0.finished"), 1);
     cr_expect_eq(mj_num(d, "traces.0.events"), 12345);
+    cr_expect_eq(mj_bool(d, "traces.0.untraced"), 0);
+    cr_expect_eq(mj_bool(d, "traces.0.stopped_early"), 1);
+    cr_expect_eq(mj_num(d, "summary.untraced"), 0);
+    cr_expect_eq(mj_num(d, "summary.stopped_early"), 1);
+    cr_expect_eq(mj_num(d, "summary.traces_without_header"), 2);
+    cr_expect_eq(mj_num(d, "summary.traces_unreadable"), 1);
     cr_expect_str_eq(mj_str(d, "warnings.0"), "/t/a.ngrtrace: trace incomplete");
     cr_expect_eq(mj_num(d, "summary.races"), 2);
     cr_expect_eq(mj_num(d, "summary.observed"), 1);
@@ -184,4 +195,63 @@ Test(output_json, write_error_is_reported)
     setvbuf(f, NULL, _IONBF, 0);
     cr_expect_eq(ngr_output_json(f, &R, NULL), -1);
     fclose(f);
+}
+
+/* A race is a group (issue #13, schema 3): every site pair with its own id, flag, count, variable
+ * and two sites, observed first; the objects and keys; the race's own fields are its
+ * representative pair's; a finding made without pairs is its own single pair; the summary counts
+ * the pairs. */
+Test(output_json, group_fields)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000abcd", NGR_FK_LOST_UPDATE, false, "app.cache", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", false, 5, "'a'", "/src/app.py", 30, "bump", 30, "bump");
+    fx_add_pair(f, "NGR-000000000002", true, 1, "'b'", "/src/app.py", 40, "reset", 41, "reset");
+    f->objects = 16;
+    f->keys = 300;
+    f->key_examples = ngr_xcalloc(NGR_MAX_KEY_EXAMPLES, sizeof *f->key_examples);
+    f->key_examples[f->nkey_examples++] = ngr_xstrdup("'a'");
+    f->key_examples[f->nkey_examples++] = ngr_xstrdup("'b'");
+    ngr_group_settle(f);
+    fx_add(&R, "NGR-00000000beef", NGR_FK_UNPROTECTED_WRITE, false, "app.y", NULL, 2);
+    R.suppressed_pairs = 4;
+    const struct mj *d = render();
+    cr_expect_geq(mj_num(d, "version"), 3, "the group fields are there from version 3");
+    const struct mj *r = mj_at(d, "races.0");
+    cr_expect_str_eq(mj_str(r, "id"), "NGR-00000000abcd");
+    cr_expect_eq(mj_bool(r, "observed"), 1, "observed: one of its pairs was");
+    cr_expect_str_eq(mj_str(r, "severity"), "error");
+    cr_expect_eq(mj_num(r, "count"), 6);
+    cr_expect_str_eq(mj_str(r, "variable"), "app.cache['b']", "the representative's");
+    cr_expect_str_eq(mj_str(r, "var_name"), "app.cache");
+    cr_expect_eq(mj_num(r, "accesses.0.stack.0.line"), 40);
+    cr_expect_eq(mj_num(r, "objects"), 16);
+    cr_expect_eq(mj_num(r, "keys"), 300);
+    cr_expect_eq(mj_len(r, "key_examples"), 2);
+    cr_expect_str_eq(mj_str(r, "key_examples.1"), "'b'");
+    cr_assert_eq(mj_len(r, "pairs"), 2);
+    cr_expect_str_eq(mj_str(r, "pairs.0.id"), "NGR-000000000002", "observed first");
+    cr_expect_eq(mj_bool(r, "pairs.0.observed"), 1);
+    cr_expect_eq(mj_num(r, "pairs.0.count"), 1);
+    cr_expect_str_eq(mj_str(r, "pairs.0.variable"), "app.cache['b']");
+    cr_expect_str_eq(mj_str(r, "pairs.0.key"), "'b'");
+    cr_assert_eq(mj_len(r, "pairs.0.sites"), 2);
+    cr_expect_str_eq(mj_str(r, "pairs.0.sites.0.op"), "read");
+    cr_expect_str_eq(mj_str(r, "pairs.0.sites.0.file"), "/src/app.py");
+    cr_expect_eq(mj_num(r, "pairs.0.sites.0.line"), 40);
+    cr_expect_str_eq(mj_str(r, "pairs.0.sites.0.function"), "reset");
+    cr_expect_str_eq(mj_str(r, "pairs.0.sites.1.op"), "write");
+    cr_expect_eq(mj_num(r, "pairs.0.sites.1.line"), 41);
+    cr_expect_str_eq(mj_str(r, "pairs.1.id"), "NGR-000000000001");
+    cr_expect_eq(mj_bool(r, "pairs.1.observed"), 0);
+    cr_expect_eq(mj_num(r, "pairs.1.count"), 5);
+    /* without pairs: itself */
+    const struct mj *s = mj_at(d, "races.1");
+    cr_assert_eq(mj_len(s, "pairs"), 1);
+    cr_expect_str_eq(mj_str(s, "pairs.0.id"), "NGR-00000000beef");
+    cr_expect_eq(mj_num(s, "pairs.0.count"), 2);
+    cr_expect(mj_at(s, "pairs.0.sites.0.file") && mj_at(s, "pairs.0.sites.0.file")->t == MJ_NULL,
+              "no stack: null file");
+    cr_expect_eq(mj_num(d, "summary.races"), 2);
+    cr_expect_eq(mj_num(d, "summary.site_pairs"), 3);
+    cr_expect_eq(mj_num(d, "summary.suppressed_pairs"), 4);
 }

@@ -99,7 +99,7 @@ Test(output_sarif, result_points_at_both_sites)
     const char *msg = mj_str(res, "message.text");
     cr_expect(msg && strstr(msg, "](1)"), "message links the related location: %s", msg);
     cr_expect(strstr(msg, "NGR-aaaaaaaaaaaa") && strstr(msg, "potential"), "%s", msg);
-    cr_expect_str_eq(mj_str(res, "partialFingerprints.nogilraceFindingId/v1"), "NGR-aaaaaaaaaaaa");
+    cr_expect_str_eq(mj_str(res, "partialFingerprints.nogilraceFindingId/v2"), "NGR-aaaaaaaaaaaa");
     cr_expect_eq(mj_num(res, "occurrenceCount"), 5);
     cr_expect_eq(mj_len(res, "stacks"), 2);
     cr_expect_str_eq(mj_str(res, "stacks.1.frames.0.location.logicalLocations.0.fullyQualifiedName"), "other");
@@ -199,4 +199,52 @@ Test(output_sarif, run_properties_and_warnings)
     cr_expect_eq(mj_bool(run, "invocations.0.executionSuccessful"), 1);
     cr_expect_str_eq(mj_str(run, "invocations.0.toolExecutionNotifications.0.message.text"), "x.ngrtrace: trace incomplete");
     cr_expect_str_eq(mj_str(run, "invocations.0.toolExecutionNotifications.0.level"), "warning");
+}
+
+/* One result per group (issue #13): the representative pair's two accesses as location and
+ * related location 1, then the other pairs' sites as related locations 2, 3 ..., each source line
+ * once; the message and properties say how many pairs, objects and keys. */
+Test(output_sarif, one_result_per_group_with_the_other_pairs_related)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000abcd", NGR_FK_LOST_UPDATE, true, "app.Stats().hits", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", true, 9, NULL, "/src/app.py", 40, "bump", 41, "bump");
+    fx_add_pair(f, "NGR-000000000002", true, 3, NULL, "/src/app.py", 30, "reset", 30, "reset");
+    fx_add_pair(f, "NGR-000000000003", false, 7, NULL, "/src/app.py", 50, "grow", 41, "bump");
+    f->objects = 16;
+    ngr_group_settle(f);
+    const struct mj *run = mj_at(render("/src"), "runs.0");
+    cr_assert_eq(mj_len(run, "results"), 1);
+    const struct mj *res = mj_at(run, "results.0");
+    cr_expect_eq(mj_num(res, "locations.0.physicalLocation.region.startLine"), 40);
+    cr_assert_eq(mj_len(res, "relatedLocations"), 3, "41, then 30 once, then 50 (41 again is not repeated)");
+    cr_expect_eq(mj_num(res, "relatedLocations.0.id"), 1);
+    cr_expect_eq(mj_num(res, "relatedLocations.0.physicalLocation.region.startLine"), 41);
+    cr_expect_eq(mj_num(res, "relatedLocations.1.id"), 2);
+    cr_expect_eq(mj_num(res, "relatedLocations.1.physicalLocation.region.startLine"), 30);
+    const char *m1 = mj_str(res, "relatedLocations.1.message.text");
+    cr_expect(m1 && strstr(m1, "site pair 2 of 3 (observed, 3 times): read"), "%s", m1);
+    cr_expect_eq(mj_num(res, "relatedLocations.2.id"), 3);
+    cr_expect_eq(mj_num(res, "relatedLocations.2.physicalLocation.region.startLine"), 50);
+    const char *m2 = mj_str(res, "relatedLocations.2.message.text");
+    cr_expect(m2 && strstr(m2, "site pair 3 of 3 (potential, 7 times)"), "%s", m2);
+    const char *msg = mj_str(res, "message.text");
+    cr_expect(msg && strstr(msg, "Seen at 3 site pairs") && strstr(msg, "On 16 objects and 0 keys"), "%s", msg);
+    cr_expect_eq(mj_num(res, "occurrenceCount"), 19);
+    cr_expect_eq(mj_num(res, "properties.pairs"), 3);
+    cr_expect_eq(mj_num(res, "properties.objects"), 16);
+    cr_expect_str_eq(mj_str(res, "partialFingerprints.nogilraceFindingId/v2"), "NGR-00000000abcd");
+}
+
+/* At most 50 related locations, however many pairs a group has. */
+Test(output_sarif, related_locations_are_capped)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000abce", NGR_FK_LOST_UPDATE, true, "app.x", NULL, 0);
+    for (unsigned i = 0; i < 200; i++) {
+        char id[20];
+        snprintf(id, sizeof id, "NGR-%012x", i + 1);
+        fx_add_pair(f, id, true, 1, NULL, "/src/gen.py", 1000 + 2 * i, "f", 1001 + 2 * i, "f");
+    }
+    ngr_group_settle(f);
+    const struct mj *res = mj_at(render("/src"), "runs.0.results.0");
+    cr_expect_eq(mj_len(res, "relatedLocations"), 50);
 }

@@ -286,3 +286,100 @@ Test(suppress, defaults_cover_stdlib_caches_only)
     cr_expect_str_eq(R.findings[2].variable, "encodings.aliases");
     cr_expect_eq(R.suppressed, 3);
 }
+
+/* ---- the suppressions file's limits (issue #12) ----------------------------------------------------- */
+
+/* The suppressions file is read by the source files' reader (readfile.h), with its limits: a FIFO
+ * is refused at once (it hung the report), so is a directory, a device (/dev/zero grew the
+ * analyzer to 24 GB, /dev/urandom never ended: the e2e test t_out_hostile_input tries those), and
+ * a file over 4 MiB. */
+Test(suppress, suppressions_file_limits, .timeout = 30)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/pipe.supp", DIR);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    S = ngr_suppress_load(path, ERR, sizeof ERR);
+    cr_expect_null(S);
+    cr_expect(strstr(ERR, "pipe.supp: cannot read the suppressions file: a FIFO, not a regular file"), "%s", ERR);
+
+    S = ngr_suppress_load(DIR, ERR, sizeof ERR);
+    cr_expect_null(S);
+    cr_expect(strstr(ERR, ": cannot read the suppressions file: a directory, not a regular file"), "%s", ERR);
+
+    /* 4 MiB of rules is the limit: one byte more is refused, with the limit named */
+    snprintf(path, sizeof path, "%s/big.supp", DIR);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    static const char line[] = "race:NGR-0123456789ab\n"; /* 22 bytes */
+    size_t n = 0;
+    while (n + sizeof line - 1 <= (4u << 20))
+        n += fwrite(line, 1, sizeof line - 1, f);
+    for (; n < (4u << 20); n++)
+        fputc('\n', f);
+    cr_assert_eq(fclose(f), 0);
+    S = ngr_suppress_load(path, ERR, sizeof ERR);
+    cr_expect_not_null(S, "exactly 4 MiB is read: %s", ERR);
+    ngr_suppress_free(S);
+    f = fopen(path, "a");
+    fputc('\n', f);
+    fclose(f);
+    S = ngr_suppress_load(path, ERR, sizeof ERR);
+    cr_expect_null(S);
+    cr_expect(strstr(ERR, "big.supp: cannot read the suppressions file: 4194305 bytes, larger than the limit of 4 MiB"),
+              "%s", ERR);
+}
+
+/* ---- groups: suppression per site pair (issue #13) ----------------------------------------------- */
+
+/* What the group shares (its id, kind, name) covers every pair; what a pair has (its own id, the
+ * key it was seen on, its frames) covers that pair.  ngr_suppress_match: all pairs covered. */
+Test(suppress, rules_apply_per_site_pair)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000abcd", NGR_FK_LOST_UPDATE, true, "app.cache", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", true, 5, "'a'", "/src/app.py", 30, "bump", 30, "bump");
+    fx_add_pair(f, "NGR-000000000002", true, 3, "'b'", "/src/lib.py", 40, "reset", 41, "reset");
+    ngr_group_settle(f);
+    cr_expect(matches("race:NGR-00000000abcd\n"));
+    cr_expect(matches("race:lost-update\n"));
+    cr_expect(matches("variable:app.cache\n"));
+    cr_expect(matches("function:bump\nfunction:reset\n"), "every pair covered by one rule or another");
+    cr_expect_not(matches("race:NGR-000000000001\n"), "one pair of two");
+    cr_expect_not(matches("variable:app.cache\\['a'\\]\n"), "one pair of two");
+    cr_expect_not(matches("file:lib.py\n"), "one pair of two");
+
+    cr_assert(parse("variable:app.cache\\['a'\\]\n"), "%s", ERR);
+    ngr_suppress_set_inline(S, false);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 0, "the finding stays");
+    cr_assert_eq(R.nfindings, 1);
+    cr_expect_eq(R.findings[0].npairs, 1);
+    cr_expect_str_eq(R.findings[0].pairs[0].id, "NGR-000000000002");
+    cr_expect_str_eq(R.findings[0].variable, "app.cache['b']", "settled on the pair left");
+    cr_expect_eq(R.findings[0].count, 3);
+    cr_expect_eq(R.suppressed, 0);
+    cr_expect_eq(R.suppressed_pairs, 1);
+
+    cr_assert(parse("file:lib.py\n"), "%s", ERR);
+    ngr_suppress_set_inline(S, false);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 1, "its last pair: the finding goes");
+    cr_expect_eq(R.nfindings, 0);
+    cr_expect_eq(R.suppressed, 1);
+    cr_expect_eq(R.suppressed_pairs, 1);
+}
+
+/* A finding that loses its observed pairs is potential, and moves after the observed ones. */
+Test(suppress, a_group_left_potential_moves_down)
+{
+    struct ngr_finding *f = fx_add(&R, "NGR-00000000000a", NGR_FK_LOST_UPDATE, true, "app.a", NULL, 0);
+    fx_add_pair(f, "NGR-000000000001", true, 5, NULL, "/src/app.py", 30, "bump", 30, "bump");
+    fx_add_pair(f, "NGR-000000000002", false, 3, NULL, "/src/app.py", 40, "reset", 41, "reset");
+    ngr_group_settle(f);
+    fx_add(&R, "NGR-00000000000b", NGR_FK_LOST_UPDATE, true, "app.b", NULL, 1);
+    cr_assert(parse("function:bump\n"), "%s", ERR);
+    ngr_suppress_set_inline(S, false);
+    cr_expect_eq(ngr_suppress_apply(S, &R), 0);
+    cr_assert_eq(R.nfindings, 2);
+    cr_expect_str_eq(R.findings[0].id, "NGR-00000000000b");
+    cr_expect_str_eq(R.findings[1].id, "NGR-00000000000a");
+    cr_expect_not(R.findings[1].observed);
+    cr_expect_eq(R.findings[1].severity, NGR_SEV_WARNING);
+}
