@@ -78,13 +78,7 @@ void ngr_finding_free(struct ngr_finding *f)
 
 void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f)
 {
-    if (!f->runs)
-        f->runs = 1;
-    struct ngr_finding *g = ngr_report_find_maybe(rep, f->id);
-    if (g)
-        ngr_finding_absorb(g, f, false);
-    else
-        ngr_report_append(rep, f);
+    ngr_report_add(rep, f, false); /* one bug seen in several processes of a run: one finding */
 }
 
 static int cmp_finding(const void *a, const void *b)

@@ -45,7 +45,7 @@ struct ngr_finding *ngr_report_find_maybe(struct ngr_report *rep, const char *id
     return e ? &rep->findings[e->ix] : NULL;
 }
 
-void ngr_report_append(struct ngr_report *rep, struct ngr_finding *f)
+static void report_append(struct ngr_report *rep, struct ngr_finding *f)
 {
     rep->findings = ngr_xrealloc(rep->findings, (rep->nfindings + 1) * sizeof *rep->findings);
     rep->findings[rep->nfindings++] = *f;
@@ -126,6 +126,17 @@ void ngr_finding_absorb(struct ngr_finding *g, struct ngr_finding *f, bool add_r
 
 /* ---- reports ------------------------------------------------------------------------------------ */
 
+void ngr_report_add(struct ngr_report *rep, struct ngr_finding *f, bool add_runs)
+{
+    if (!f->runs)
+        f->runs = 1;
+    struct ngr_finding *g = ngr_report_find_maybe(rep, f->id);
+    if (g)
+        ngr_finding_absorb(g, f, add_runs);
+    else
+        report_append(rep, f);
+}
+
 #define MOVE_ARRAY(dst, ndst, src, nsrc)                                                              \
     do {                                                                                              \
         if ((nsrc)) {                                                                                 \
@@ -140,16 +151,8 @@ void ngr_finding_absorb(struct ngr_finding *g, struct ngr_finding *f, bool add_r
 
 void ngr_report_absorb(struct ngr_report *total, struct ngr_report *run)
 {
-    for (size_t i = 0; i < run->nfindings; i++) {
-        struct ngr_finding *f = &run->findings[i];
-        if (!f->runs)
-            f->runs = 1;
-        struct ngr_finding *g = ngr_report_find_maybe(total, f->id);
-        if (g)
-            ngr_finding_absorb(g, f, true);
-        else
-            ngr_report_append(total, f);
-    }
+    for (size_t i = 0; i < run->nfindings; i++)
+        ngr_report_add(total, &run->findings[i], true);
     free(run->findings);
     run->findings = NULL;
     run->nfindings = 0;

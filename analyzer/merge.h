@@ -14,8 +14,9 @@
 /* The finding with this id, or NULL. */
 struct ngr_finding *ngr_report_find_maybe(struct ngr_report *rep, const char *id);
 
-/* Appends f (taking ownership of its strings) without looking for its id: the caller did. */
-void ngr_report_append(struct ngr_report *rep, struct ngr_finding *f);
+/* Adds f to rep, taking its strings (f is left zeroed): merged into the finding with its id
+ * (ngr_finding_absorb; add_runs as there), else appended. */
+void ngr_report_add(struct ngr_report *rep, struct ngr_finding *f, bool add_runs);
 
 /* Merges f into g (same id), taking f's strings (f is left zeroed): the groups merged as
  * ngr_group_absorb does (pairs united, counts summed, the observed instance kept), tests

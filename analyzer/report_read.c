@@ -13,6 +13,7 @@
 
 #include "groups.h"
 #include "json_read.h"
+#include "readfile.h"
 #include "util.h"
 
 /* The first layout whose race ids are the ids of races (groups): a baseline or a merge needs them.
@@ -20,55 +21,6 @@
 #define FIRST_GROUP_VERSION 3
 
 /* ---- the file ------------------------------------------------------------------------------------ */
-
-/* Reads a regular file whole (not a FIFO, a device, a directory); 0 or -1 with err. */
-static int read_whole(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > NGR_REPORT_MAX_BYTES) {
-        snprintf(err, errlen, "%s: %s", path,
-                 S_ISREG(st.st_mode) ? "larger than a JSON report can be (512 MiB)" : "not a regular file");
-        close(fd);
-        return -1;
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *b = ngr_xmalloc(cap);
-    for (;;) {
-        if (n == cap - 1) { /* it grew since fstat */
-            if (cap > NGR_REPORT_MAX_BYTES) {
-                snprintf(err, errlen, "%s: larger than a JSON report can be (512 MiB)", path);
-                free(b);
-                close(fd);
-                return -1;
-            }
-            b = ngr_xrealloc(b, cap *= 2);
-        }
-        ssize_t r = read(fd, b + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            free(b);
-            close(fd);
-            return -1;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return 0;
-}
 
 bool ngr_is_json_report(const char *path)
 {
@@ -503,11 +455,13 @@ int ngr_report_read_json_mem(const char *name, const char *buf, size_t len, stru
 
 int ngr_report_read_json(const char *path, struct ngr_report *rep, char *err, size_t errlen)
 {
-    char *buf;
+    char *buf, why[256];
     size_t len;
     memset(rep, 0, sizeof *rep);
-    if (read_whole(path, &buf, &len, err, errlen) != 0)
+    if (ngr_read_small_file(path, NGR_REPORT_MAX_BYTES, &buf, &len, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
         return -1;
+    }
     int rc = ngr_report_read_json_mem(path, buf, len, rep, err, errlen);
     free(buf);
     return rc;

@@ -22,6 +22,25 @@ static bool has_test(const struct ngr_finding *f, const char *test)
     return false;
 }
 
+/* The call of test `label` in main: it starts threads t1 and t2, which race on x, and joins them. */
+static void racing_call(struct ngr_tg *g, uint32_t label, uint32_t t1, uint32_t t2, uint32_t stack)
+{
+    const uint32_t ts[2] = {t1, t2};
+    mark(g, 1, label, NGR_MARK_CALL, true);
+    for (int i = 0; i < 2; i++) {
+        ngr_tg_thread(g, 1, NGR_THR_SPAWN, ts[i], 0);
+        ngr_tg_thread(g, ts[i], NGR_THR_BEGIN, 1, 0);
+    }
+    fx_rmw(g, t1, X, 0, 0x100 * t1 + 1, stack, 0);
+    fx_rmw(g, t2, X, 0, 0x100 * t2 + 1, stack, 0);
+    fx_rmw(g, t1, X, 0, 0x100 * t1 + 2, stack, 0);
+    for (int i = 0; i < 2; i++)
+        ngr_tg_thread(g, ts[i], NGR_THR_END, 0, 0);
+    for (int i = 0; i < 2; i++)
+        ngr_tg_thread(g, 1, NGR_THR_JOIN, ts[i], 0);
+    mark(g, 1, label, NGR_MARK_CALL, false);
+}
+
 /* main marks test_a's call, starts two workers inside it that race on x: the finding is test_a's,
  * and so is each access (phase call); a second test spawning racing threads adds its id. */
 Test(spans, spawned_threads_inherit_the_test)
@@ -32,31 +51,8 @@ Test(spans, spawned_threads_inherit_the_test)
     ngr_tg_thread(g, 1, NGR_THR_BEGIN, 0, 0);
     mark(g, 1, a, NGR_MARK_SETUP, true);
     mark(g, 1, a, NGR_MARK_SETUP, false);
-    mark(g, 1, a, NGR_MARK_CALL, true);
-    ngr_tg_thread(g, 1, NGR_THR_SPAWN, 2, 0);
-    ngr_tg_thread(g, 2, NGR_THR_BEGIN, 1, 0);
-    ngr_tg_thread(g, 1, NGR_THR_SPAWN, 3, 0);
-    ngr_tg_thread(g, 3, NGR_THR_BEGIN, 1, 0);
-    fx_rmw(g, 2, X, 0, 0x21, s, 0);
-    fx_rmw(g, 3, X, 0, 0x31, s, 0);
-    fx_rmw(g, 2, X, 0, 0x22, s, 0);
-    ngr_tg_thread(g, 2, NGR_THR_END, 0, 0);
-    ngr_tg_thread(g, 3, NGR_THR_END, 0, 0);
-    ngr_tg_thread(g, 1, NGR_THR_JOIN, 2, 0);
-    ngr_tg_thread(g, 1, NGR_THR_JOIN, 3, 0);
-    mark(g, 1, a, NGR_MARK_CALL, false);
-    mark(g, 1, b, NGR_MARK_CALL, true);
-    ngr_tg_thread(g, 1, NGR_THR_SPAWN, 4, 0);
-    ngr_tg_thread(g, 4, NGR_THR_BEGIN, 1, 0);
-    ngr_tg_thread(g, 1, NGR_THR_SPAWN, 5, 0);
-    ngr_tg_thread(g, 5, NGR_THR_BEGIN, 1, 0);
-    fx_rmw(g, 4, X, 0, 0x41, s, 0);
-    fx_rmw(g, 5, X, 0, 0x51, s, 0);
-    ngr_tg_thread(g, 4, NGR_THR_END, 0, 0);
-    ngr_tg_thread(g, 5, NGR_THR_END, 0, 0);
-    ngr_tg_thread(g, 1, NGR_THR_JOIN, 4, 0);
-    ngr_tg_thread(g, 1, NGR_THR_JOIN, 5, 0);
-    mark(g, 1, b, NGR_MARK_CALL, false);
+    racing_call(g, a, 2, 3, s);
+    racing_call(g, b, 4, 5, s);
     ngr_tg_thread(g, 1, NGR_THR_END, 0, 0);
     ngr_tg_end(g);
     R = fx_analyse(g);
