@@ -86,10 +86,14 @@ def pytest_load_initial_conftests(early_config, parser, args):
             raise pytest.UsageError(problem)
         if _tracer() is None:
             if os.environ.get(ENV_OWNED):
-                raise pytest.UsageError(
-                    "--nogilrace: pytest was restarted under the tracer, but this Python is not traced "
-                    "(the line starting with `nogilrace:` above says why; `pip install nogilrace` into "
-                    "this interpreter's environment builds the tracer for it)")
+                if os.environ.get(ENV_KEEP) == "0":
+                    _remove_traces(os.environ[ENV_OWNED])
+                why = ("NOGILRACE_HOOKS=0 turns the tracer's CPython hooks off" if
+                       os.environ.get("NOGILRACE_HOOKS", "").startswith("0") else
+                       "the line starting with `nogilrace:` above says why; `pip install nogilrace` into "
+                       "this interpreter's environment builds the tracer for it")
+                raise pytest.UsageError("--nogilrace: pytest was restarted under the tracer, but this Python "
+                                        "is not traced (%s)" % why)
             _reexec(ns)
     yield
 
@@ -115,6 +119,17 @@ def _reexec(ns):
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, argv, env)
+
+
+def _remove_traces(d):
+    """The session's temporary trace directory: its traces, then itself if nothing else is there."""
+    for fn in os.listdir(d):
+        if fn.endswith(".ngrtrace"):
+            os.unlink(os.path.join(d, fn))
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass  # something else was left there: not ours to delete
 
 
 def pytest_configure(config):
@@ -177,8 +192,10 @@ class _NogilracePlugin:
             return
         self._analyse()
         summary = (self.result or {}).get("summary", {})
+        # as `nogilrace report` decides its status: new races, a process that ran untraced (its
+        # races could not be seen), tracing that stopped early (events are missing)
         failing = (self.problem is not None or summary.get("new", summary.get("races", 0)) > 0 or
-                   summary.get("untraced", 0) > 0)
+                   summary.get("untraced", 0) > 0 or summary.get("stopped_early", 0) > 0)
         if failing and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         new = [r for r in (self.result or {}).get("races", []) if not r.get("in_baseline")]
@@ -245,7 +262,7 @@ class _NogilracePlugin:
             if rules:
                 os.unlink(rules)
             if os.environ.get(ENV_KEEP) == "0":
-                self._remove_traces()
+                _remove_traces(self.trace_dir)
 
     def _write_reports(self, json_path, rules):
         for spec in self.config.getoption("nogilrace_report"):
@@ -258,16 +275,6 @@ class _NogilracePlugin:
             if r.returncode not in (0, 66, 67, 68):
                 self.stderr += r.stderr.splitlines()
                 self.problem = "nogilrace report --format=%s failed (exit %d)" % (fmt, r.returncode)
-
-    def _remove_traces(self):
-        d = self.trace_dir
-        for fn in os.listdir(d):
-            if fn.endswith(".ngrtrace"):
-                os.unlink(os.path.join(d, fn))
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass  # something else was left there: not ours to delete
 
     # ---- the summary ------------------------------------------------------------------------
 
@@ -285,19 +292,25 @@ class _NogilracePlugin:
         races = rep.get("races", [])
         new = [r for r in races if not r.get("in_baseline")]
         known = [r for r in races if r.get("in_baseline")]
+        s = rep.get("summary", {})
+        blind = s.get("untraced") or s.get("stopped_early")
         if new:
             tr.write_sep("=", "nogilrace: %d race%s" % (len(new), "" if len(new) == 1 else "s"), red=True)
             for r in new:
                 self._write_race(tr, r)
+        elif blind:
+            tr.write_sep("=", "nogilrace: no races seen, but not everything was traced", red=True)
         else:
             tr.write_sep("=", "nogilrace: no new races" if known else "nogilrace: no races", green=True)
         if known:
             tr.write_line("known (in the baseline %s): %s" % (
                 rep.get("baseline"), ", ".join("%s %s [%s]" % (r["kind"], r["variable"], r["id"]) for r in known)))
-        s = rep.get("summary", {})
         if s.get("untraced"):
             tr.write_line("%d Python process(es) ran untraced: their races cannot be reported" % s["untraced"],
                           red=True)
+        if s.get("stopped_early"):
+            tr.write_line("tracing stopped early in %d process(es): events are missing (the warnings above say why)"
+                          % s["stopped_early"], red=True)
         tr.write_line("%d process%s, %d events analysed%s" % (
             rep.get("processes", 0), "" if rep.get("processes") == 1 else "es", rep.get("events", 0),
             "; traces kept in " + self.trace_dir if os.environ.get(ENV_KEEP) == "1" else ""))

@@ -15,7 +15,10 @@ would, with no other step (the plugin re-executes pytest under the tracer):
 * a baseline (--nogilrace-baseline, a report of a run of test_racy_counter.py): that race is known,
   the session passes; the rest of the suite still fails it.
 * under `nogilrace run -- python -m pytest --nogilrace`, the tests are marked and `run` reports them.
-* a bad --nogilrace-report is a usage error.
+* a test that starts a Python whose tracer has no hooks library (a copy of the shim alone): the
+  session fails, saying a process ran untraced, although no race was found.
+* a pytest that stays untraced after re-executing itself (NOGILRACE_HOOKS=0), and a bad
+  --nogilrace-report, are usage errors.
 """
 import glob
 import json
@@ -27,6 +30,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pkg_helpers  # noqa: E402
+from t_sync_helpers import check, fail  # noqa: E402,F401
 
 TMP = os.environ.get("NGR_TMP", ".")
 # As t_run_pytest: with one iteration of 4 threads, a GIL build sometimes runs the monkeypatch
@@ -34,14 +38,18 @@ TMP = os.environ.get("NGR_TMP", ".")
 PAR = ["--parallel-threads=4", "--iterations=3"]
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
+# A test (not named test_*.py: the suite run above must not collect it) starting a Python under a
+# copy of the shim in a directory without hooks libraries: that process runs untraced, NO_HOOKS.
+UNTRACED_CHILD = """\
+import os, shutil, subprocess, sys
+import nogilrace
 
 
-def check(cond, msg):
-    if not cond:
-        fail(msg)
+def test_child_without_hooks(tmp_path):
+    shutil.copy(nogilrace.preload(), tmp_path / "libnogilrace.so")
+    env = dict(os.environ, LD_PRELOAD=str(tmp_path / "libnogilrace.so"))
+    subprocess.run([sys.executable, "-c", "print(1)"], env=env, check=True)
+"""
 
 
 def strip_key(var):
@@ -162,7 +170,19 @@ def main():
     check(any(t.startswith("test_racy_counter.py::") for race in rep["races"] for t in race["tests"]),
           "under nogilrace run: no race names its test")
 
+    # ---- a process that ran untraced ------------------------------------------------------------
+    with open(os.path.join(suite, "untraced_child.py"), "w") as f:
+        f.write(UNTRACED_CHILD)
+    r = pytest(venv, ["--nogilrace", "untraced_child.py"], suite)
+    check(r.returncode == 1 and "1 passed" in r.stdout and "ran untraced" in r.stdout and
+          "not everything was traced" in r.stdout,
+          "a child without hooks: exit %d, want 1 and the untraced line" % r.returncode)
+
     # ---- usage -------------------------------------------------------------------------------
+    r = pytest(venv, ["--nogilrace", "test_clean.py"], suite, env=dict(os.environ, NOGILRACE_HOOKS="0", TMPDIR=tmpdir))
+    check(r.returncode == 4 and "this Python is not traced (NOGILRACE_HOOKS=0" in r.stderr,
+          "untraced after re-exec: exit %d" % r.returncode)
+    check(not os.listdir(tmpdir), "left in TMPDIR: %s" % os.listdir(tmpdir))
     r = pytest(venv, ["--nogilrace", "--nogilrace-report=xml:out.xml", "test_clean.py"], suite)
     check(r.returncode == 4 and "expected FORMAT:PATH" in r.stderr, "bad --nogilrace-report: exit %d" % r.returncode)
     print("ok")
