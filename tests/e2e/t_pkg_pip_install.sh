@@ -3,8 +3,9 @@
 # interpreter under test builds nogilrace for that interpreter and installs the `nogilrace`
 # command: `nogilrace run -- python examples/seed.py` reports the seed's two races (exit 66), and
 # `nogilrace run -- python -m pytest` works with no other step.  The clone is left clean (the build
-# happens elsewhere).  A missing compiler, or a compiler that finds no system headers (uthash.h,
-# libc), fails the build with one line naming what is missing and its Debian package.
+# happens elsewhere).  A missing compiler, a compiler that finds no system headers (uthash.h,
+# libc), or an interpreter without its headers (Python.h) fails the build with one line naming
+# what is missing and its Debian package.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -94,5 +95,19 @@ CC="gcc -nostdinc" pkg_pip venv3 ./clone && fail "pip install with a compiler th
 grep "nogilrace: cannot build: missing" venv3.pip.log | grep -q "uthash.h (Debian package uthash-dev)" ||
     fail "missing uthash.h: not named"
 grep -q "\[1 lines of output\]" venv3.pip.log || fail "missing headers: more than the one line"
+# an interpreter whose headers are not installed: a sitecustomize makes this one say its include
+# directory is /usr/include/python3.99 (the backend, and scripts/hooks-port it asks, see that;
+# no build isolation, so that PYTHONPATH reaches them)
+mkdir -p noheaders
+cat >noheaders/sitecustomize.py <<'PY'
+import sysconfig
+_get_path = sysconfig.get_path
+sysconfig.get_path = lambda name, *a, **k: "/usr/include/python3.99" if name == "include" else _get_path(name, *a, **k)
+PY
+PYTHONPATH=$PWD/noheaders pkg_pip venv3 --no-build-isolation ./clone &&
+    fail "pip install for an interpreter without its headers succeeded"
+grep "nogilrace: cannot build: missing" venv3.pip.log |
+    grep -q "Python.h of .* in /usr/include/python3.99 (Debian package python3.99-dev); as root: apt-get install python3.99-dev" ||
+    fail "missing Python headers: not named with their Debian package"
 [ -e venv3/bin/nogilrace ] && fail "a failed build installed something"
 echo "ok"
