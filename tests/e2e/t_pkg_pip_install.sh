@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_pkg_pip_install — `pip install` of a clean clone, and (on a free-threaded interpreter) of its
-# sdist, into a fresh venv of the interpreter under test builds nogilrace for that interpreter and installs the `nogilrace`
-# command: `nogilrace run -- python examples/seed.py` reports the seed's two races (exit 66), and
+# sdist, into a fresh venv of the interpreter under test builds nogilrace for that interpreter and
+# installs the `nogilrace` command: `nogilrace run -- python examples/seed.py` reports the seed's
+# two races (exit 66), and
 # `nogilrace run -- python -m pytest` works with no other step.  The clone is left clean (the build
 # happens elsewhere).  A missing compiler, a compiler that finds no system headers (uthash.h,
 # libc), or an interpreter without its headers (Python.h) fails the build with one line naming
