@@ -114,7 +114,8 @@ struct ngr_finding {
     char **tests;        /* the spans (test ids) during which any instance's accesses ran, sorted,
                             at most NGR_MAX_TESTS; NULL/0 when no access ran in a span */
     size_t ntests;
-    uint64_t tests_more; /* distinct test ids beyond the NGR_MAX_TESTS listed (at least this many) */
+    uint64_t tests_more; /* distinct test ids beyond the NGR_MAX_TESTS listed (the first by name): exact in
+                            one run; where runs that each had more are merged, an upper bound */
     unsigned runs;       /* in how many runs it appeared (report of several runs; 1 otherwise) */
     bool in_baseline;    /* its id is in the --baseline report: known, not a failure */
 };

@@ -1,10 +1,10 @@
 /* spans.c — see spans.h. */
 #include "spans.h"
 
-#include "merge.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "merge.h"
 
 #define MAX_NEST 8          /* spans open at once in one thread; deeper ones replace the innermost */
 #define SENT_NONE UINT32_MAX
@@ -27,12 +27,13 @@ struct tsp {                /* one thread */
     struct span base;       /* inherited: at its spawn, or from its last hand-off */
 };
 
-struct cset {               /* the labels of one candidate's instances */
+struct cset {               /* the labels of one candidate's instances, each once */
     uint32_t *labels;
-    uint32_t n, cap;
-    uint64_t more;          /* labels not kept: the set was full */
+    size_t n, cap;
+    struct ngr_map seen;    /* label -> 1, once the set is past SET_SCAN labels */
     uint64_t last;          /* the last instance's pair of labels: repeats cost one compare */
 };
+#define SET_SCAN 16         /* up to this many labels a set is searched; past it, mapped */
 
 struct spans {
     struct tsp *th;         /* a->n of them */
@@ -164,22 +165,26 @@ void spans_on_sync(struct an *a, const struct ngr_event *ev)
     }
 }
 
+/* Every distinct label is kept (a finding lists NGR_MAX_TESTS of them and counts the rest): a
+ * candidate met in many tests costs a label each, not one per instance. */
 static void set_add(struct cset *c, uint32_t label)
 {
     if (!label)
         return;
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->labels[i] == label)
-            return;
-    if (c->n >= NGR_MAX_TESTS) {
-        c->more++;
+    if (c->n <= SET_SCAN) {
+        for (size_t i = 0; i < c->n; i++)
+            if (c->labels[i] == label)
+                return;
+    } else if (ngr_map_get_maybe(&c->seen, label)) {
         return;
     }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 4;
-        c->labels = ngr_xrealloc(c->labels, c->cap * sizeof *c->labels);
-    }
+    NGR_GROW(c->labels, c->cap, c->n + 1);
     c->labels[c->n++] = label;
+    if (c->n == SET_SCAN + 1) /* from now on mapped */
+        for (size_t i = 0; i < c->n; i++)
+            ngr_map_put(&c->seen, c->labels[i], 1);
+    else if (c->n > SET_SCAN + 1)
+        ngr_map_put(&c->seen, label, 1);
 }
 
 void spans_note(struct an *a, const struct cand *c, const struct acc_full *x0, const struct acc_full *x1)
@@ -231,12 +236,12 @@ void spans_add_tests(struct an *a, const struct cand *c, struct ngr_finding *f)
     struct spans *S = a->spans;
     size_t ci = (size_t)(c - a->cands);
     const struct cset *set = S && ci < S->nsets ? &S->sets[ci] : NULL;
-    if (!set || (!set->n && !set->more))
+    if (!set || !set->n)
         return;
-    char **tests = ngr_xcalloc(set->n + 1, sizeof *tests);
-    for (uint32_t i = 0; i < set->n; i++)
+    char **tests = ngr_xcalloc(set->n, sizeof *tests);
+    for (size_t i = 0; i < set->n; i++)
         tests[i] = ngr_trace_strdup(a->t, set->labels[i]);
-    ngr_finding_add_tests(f, tests, set->n, set->more);
+    ngr_finding_add_tests(f, tests, set->n, 0); /* it keeps NGR_MAX_TESTS and counts the rest */
 }
 
 void spans_free(struct an *a)
@@ -249,8 +254,10 @@ void spans_free(struct an *a)
     free(S->th);
     ngr_map_free(&S->sent);
     free(S->sv);
-    for (size_t i = 0; i < S->nsets; i++)
+    for (size_t i = 0; i < S->nsets; i++) {
         free(S->sets[i].labels);
+        ngr_map_free(&S->sets[i].seen);
+    }
     free(S->sets);
     free(S);
     a->spans = NULL;

@@ -2,6 +2,8 @@
  * to the span active in its thread, a thread spawned inside a span inherits it, a worker that
  * marks nothing itself takes the span of the task it received, and marks never change what is
  * found. */
+#include <inttypes.h>
+
 #include "analysis_fixture.h"
 
 static struct ngr_report R;
@@ -178,4 +180,30 @@ Test(spans, marks_change_no_finding)
         cr_expect_eq(R.findings[i].count, plain.findings[i].count);
     }
     ngr_report_free(&plain);
+}
+
+/* A race met in more tests than a finding lists: the first NGR_MAX_TESTS by name, the rest
+ * counted exactly (each test once, however often it met the race). */
+Test(spans, many_tests_are_counted)
+{
+    struct ngr_tg *g = fx_new();
+    uint32_t s = fx_at(g, "bump", 5);
+    ngr_tg_thread(g, 1, NGR_THR_BEGIN, 0, 0);
+    enum { TESTS = NGR_MAX_TESTS + 8 };
+    for (uint32_t i = 0; i < TESTS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t::test_%02u", i);
+        uint32_t label = ngr_tg_string(g, name);
+        racing_call(g, label, 2 + 2 * i, 3 + 2 * i, s);
+        racing_call(g, label, 200 + 2 * i, 201 + 2 * i, s); /* the same test twice */
+    }
+    ngr_tg_thread(g, 1, NGR_THR_END, 0, 0);
+    ngr_tg_end(g);
+    R = fx_analyse(g);
+    const struct ngr_finding *f = fx_find(&R, NGR_FK_LOST_UPDATE, "app.x");
+    cr_assert_not_null(f, "found %s", fx_list(&R));
+    cr_expect_eq(f->ntests, NGR_MAX_TESTS);
+    cr_expect_eq(f->tests_more, 8, "tests_more %" PRIu64, f->tests_more);
+    cr_expect_str_eq(f->tests[0], "t::test_00");
+    cr_expect_str_eq(f->tests[NGR_MAX_TESTS - 1], "t::test_31");
 }
