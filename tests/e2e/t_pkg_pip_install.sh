@@ -49,30 +49,19 @@ seed_races venv
 pkg_pip venv pytest || fail "pip install pytest"
 mkdir -p suite
 cat >suite/test_threads.py <<'PY'
-import threading
-
-hits = 0
-
-
-def bump():
-    global hits
-    for _ in range(2000):
-        hits += 1
+import race_counter  # tests/corpus/helpers: threads racing on race_counter.counter
 
 
 def test_threads_bump():
-    ts = [threading.Thread(target=bump) for _ in range(4)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    race_counter.main()
 PY
-(cd suite && ../venv/bin/nogilrace run -- ../venv/bin/python -m pytest -q -p no:cacheprovider >../pytest.out 2>&1)
+(cd suite && PYTHONPATH=../clone/tests/corpus/helpers \
+    ../venv/bin/nogilrace run -- ../venv/bin/python -m pytest -q -p no:cacheprovider >../pytest.out 2>&1)
 rc=$?
 cat pytest.out | tail -n 8
 [ "$rc" = 66 ] || fail "nogilrace run -- python -m pytest: exit $rc, want 66"
 grep -q "1 passed" pytest.out || fail "pytest did not pass its one test"
-grep -q "lost-update on test_threads.hits" pytest.out || fail "the test's race is not reported"
+grep -q "lost-update on race_counter.counter" pytest.out || fail "the test's race is not reported"
 
 # the sdist of the clone, into another fresh venv: on free-threaded interpreters only (packing
 # the sdist does not depend on the interpreter, and its build is the clone's, tested above on all)
