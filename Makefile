@@ -147,7 +147,7 @@ demo: all
 	@scripts/demo
 
 bench: all
-	@scripts/bench
+	@PYTHON='$(PYTHON)' scripts/bench
 
 fuzz:
 	@scripts/fuzz $${FUZZ_SECONDS:-600}

@@ -9,6 +9,7 @@
  * Python is reached only through dlsym'd C API calls: no link-time dependency on libpython.
  */
 #include "ngr_internal.h"
+#include "ports.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -184,7 +185,11 @@ static void activate(void)
         if (!self_dir(dir, sizeof dir))
             snprintf(dir, sizeof dir, ".");
         snprintf(hooks_path, sizeof hooks_path, "%s/nogilrace-%s.so", dir, tag);
-        if (access(hooks_path, R_OK) != 0) {
+        unsigned long major = v >> 24 & 0xff, minor = v >> 16 & 0xff;
+        if (major != 3 || minor < NGR_PORT_FIRST_MINOR || minor > NGR_PORT_LAST_MINOR) {
+            snprintf(why, sizeof why, "no hooks for CPython %lu.%lu (%s): nogilrace supports "
+                     NGR_PORTS_TEXT "; running untraced", major, minor, tag);
+        } else if (access(hooks_path, R_OK) != 0) {
             snprintf(why, sizeof why, "no hooks library for this Python (%s): %s is missing; "
                      "build it with `make PYTHON=%s`; running untraced", tag, hooks_path,
                      exe ? exe : "python");

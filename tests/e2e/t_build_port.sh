@@ -69,3 +69,31 @@ for abi in "" t; do
     grep -q -- "-o $NGR_TMP/n/nogilrace-$tag.so" dry.out || { cat dry.out; fail "no nogilrace-$tag.so linked"; }
     echo "ok: $tag compiles ver_${xy/./}.c"
 done
+
+# ---- the shim's list of ports (its message for an interpreter without one) agrees -------------
+[ "$("$NGR_ROOT/scripts/hooks-port" --supported)" = "$supported" ] ||
+    fail "scripts/hooks-port --supported says '$("$NGR_ROOT/scripts/hooks-port" --supported)', want '$supported'"
+grep -qF "#define NGR_PORTS_TEXT \"$supported\"" "$NGR_ROOT/preload/ports.h" ||
+    fail "preload/ports.h's NGR_PORTS_TEXT is not \"$supported\" (a port was added or removed)"
+first=${supported%%,*}; last=${supported##* }
+grep -qE "#define NGR_PORT_FIRST_MINOR ${first#3.}( |$)" "$NGR_ROOT/preload/ports.h" &&
+    grep -qE "#define NGR_PORT_LAST_MINOR ${last#3.}( |$)" "$NGR_ROOT/preload/ports.h" ||
+    fail "preload/ports.h's first/last minor are not ${first#3.}/${last#3.}"
+echo "ok: preload/ports.h lists $supported"
+
+# ---- a real interpreter without a port, when this machine has one: one line, then untraced ----
+ran=0
+for v in 3.12 3.11 3.10; do
+    py=$(command -v "python$v") || continue
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || continue  # Py_Version: 3.11+
+    want="nogilrace: no hooks for CPython $v (cp${v/./}): nogilrace supports $supported; running untraced"
+    prog='import threading; t = threading.Thread(target=print, args=("t",)); t.start(); t.join(); raise SystemExit(5)'
+    mkdir -p "$NGR_TMP/unported-$v"
+    LD_PRELOAD=$NGR_PRELOAD NOGILRACE_TRACE_DIR=$NGR_TMP/unported-$v "$py" -c "$prog" >out.txt 2>err.txt
+    rc=$?
+    [ "$rc" = 5 ] && [ "$(cat out.txt)" = t ] || fail "python$v under the shim: exit $rc, output '$(cat out.txt)'"
+    [ "$(cat err.txt)" = "$want" ] || fail "python$v: stderr '$(cat err.txt)', want '$want'"
+    echo "ok: python$v runs untraced after: $want"
+    ran=1
+done
+[ "$ran" = 1 ] || echo "note: no python3.10-3.12 on PATH: the shim's message for an unported version not exercised"
