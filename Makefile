@@ -70,8 +70,11 @@ ANALYZER_LIBS := -lm
 .PHONY: all deps preload hooks analyzer unit-tests check demo bench fuzz clean
 all: hooks preload analyzer
 
+# The Debian packages the build needs (scripts/install-deps GROUP): installed when root, else named.
+# DEPS=core is building only (what pip install does); DEPS= checks nothing.
+DEPS ?= build
 deps:
-	@scripts/install-deps build
+	@$(if $(strip $(DEPS)),scripts/install-deps $(DEPS),true)
 
 preload: $(BUILD)/libnogilrace.so
 analyzer: $(BUILD)/nogilrace

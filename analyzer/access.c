@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis_int.h"
+#include "spans.h"
 
 static const struct aux no_aux;
 
@@ -44,6 +45,8 @@ static void candidate(struct an *a, unsigned kind, uint32_t vix, const struct ac
     if (ix) {
         c = &a->cands[*ix];
         c->count++;
+        if (a->spans)
+            spans_note(a, c, &x, conflict);
         if (observed && !c->observed) {
             c->observed = true;
             c->a[0] = x;
@@ -61,6 +64,8 @@ static void candidate(struct an *a, unsigned kind, uint32_t vix, const struct ac
     c->a[0] = x;
     c->a[1] = *conflict;
     ngr_map_put(&a->cand_map, key, (uint32_t)a->ncands++);
+    if (a->spans)
+        spans_note(a, c, &x, conflict);
 }
 
 /* ---- a thread's open reads ----------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include "analysis_int.h"
 #include "escape.h"
 #include "sigbus.h"
+#include "spans.h"
 
 static inline uint32_t cur_lset(struct an *a, uint32_t tix)
 {
@@ -172,11 +173,15 @@ static void run(struct an *a, struct pend *p)
             p->bix = base_index(a, p->ev.var_id);
         }
         on_access(a, &p->ev, p->vix, p->bix, &p->x);
-    }
-    else if (p->ev.op == NGR_OP_SYNC)
+    } else if (p->ev.op == NGR_OP_SYNC) {
         on_sync(a, &p->ev);
-    else
+        spans_on_sync(a, &p->ev);
+    } else if (p->ev.op == NGR_OP_THREAD) {
         on_thread(a, &p->ev);
+        spans_on_thread(a, &p->ev);
+    } else if (p->ev.op == NGR_OP_MARK) {
+        spans_on_mark(a, &p->ev);
+    }
 }
 
 int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const struct ngr_analysis_opts *o,
@@ -185,6 +190,7 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
     struct an *a = ngr_xcalloc(1, sizeof *a);
     a->t = t;
     ngr_replay_init(&a->r, t);
+    a->r.want_marks = true; /* spans.c: which test each access ran in */
     a->n = a->r.nthreads ? a->r.nthreads : 1;
     if (a->n >= MAX_THREADS) {
         add_warning(rep, ngr_xasprintf("%s: %zu threads, more than the analyzer handles (%u): not analysed",
@@ -275,6 +281,7 @@ int ngr_analyze_trace(const struct ngr_trace *t, struct ngr_report *rep, const s
             add_warning(rep, ngr_xasprintf("%s (while its findings were written: their names may be damaged)", why));
     }
     clocks_free(a);
+    spans_free(a);
     lsets_free(&a->L);
     vartab_free(a);
     ngr_map_free(&a->cand_map);

@@ -63,6 +63,10 @@ int ngr_analyze_files(char *const *paths, size_t n, struct ngr_report *rep, cons
 void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f);
 void ngr_finding_free(struct ngr_finding *f);
 
+/* Puts n findings in the order findings.h promises, and nothing else (ngr_report_sort also
+ * settles each group). */
+void ngr_findings_order(struct ngr_finding *f, size_t n);
+
 /* Settles every group (groups.h: its representative pair first) and sorts the findings as
  * findings.h promises (call once, after the last trace). */
 void ngr_report_sort(struct ngr_report *rep);

@@ -180,6 +180,7 @@ static inline uint32_t vc_at(const struct athr *T, uint32_t tix, uint32_t col)
 }
 
 struct barrier;
+struct spans;
 
 struct cand {
     uint8_t kind;
@@ -238,6 +239,7 @@ struct an {
     struct cand *cands;
     size_t ncands, cands_cap;
     uint64_t dropped_cands;
+    struct spans *spans;   /* spans.c: the tests accesses ran in; NULL until a trace's first MARK */
 };
 
 /* The thread's lock state when the access was read from the trace (the replay applies a sync

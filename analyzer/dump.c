@@ -245,6 +245,28 @@ static void dump_event(FILE *f, const struct ngr_trace *t, const struct ngr_repl
             putc('\n', f);
         }
         free(obj);
+    } else if (ev->op == NGR_OP_MARK) {
+        static const char *const phases[] = {NULL, "setup", "call", "teardown"};
+        unsigned ph = ev->kind & NGR_MARK_PHASE_MASK;
+        const char *phase = ph < 4 ? phases[ph] : NULL;
+        bool begin = (ev->kind & NGR_MARK_BEGIN) != 0;
+        char *label = ngr_trace_strdup(t, ev->var_id);
+        if (json) {
+            fprintf(f, "{\"type\":\"mark\",\"thread\":%u", th->num);
+            json_field_str(f, "thread_name", tname);
+            json_field_str(f, "label", label);
+            fputs(",\"phase\":", f);
+            if (phase)
+                fprintf(f, "\"%s\"", phase);
+            else
+                fputs("null", f);
+            fprintf(f, ",\"begin\":%s}\n", begin ? "true" : "false");
+        } else {
+            fprintf(f, "  T%u mark %s ", th->num, begin ? "begin" : "end");
+            ngr_text_puts(f, label);
+            fprintf(f, "%s%s\n", phase ? " " : "", phase ? phase : "");
+        }
+        free(label);
     } else {
         if (json) {
             fprintf(f, "{\"type\":\"thread\",\"thread\":%u", th->num);
@@ -266,6 +288,7 @@ static int dump_trace(FILE *f, const struct ngr_trace *t, bool json, char *err, 
     dump_meta(f, t, json);
     struct ngr_replay r;
     ngr_replay_init(&r, t);
+    r.want_marks = true;
     char **tnames = ngr_xcalloc(r.nthreads ? r.nthreads : 1, sizeof *tnames);
     for (size_t i = 0; i < r.nthreads; i++)
         tnames[i] = ngr_trace_thread_name(t, r.threads[i].num);

@@ -10,6 +10,7 @@
 
 #include "analysis_int.h"
 #include "groups.h"
+#include "spans.h"
 
 static void fill_access(struct an *a, const struct acc_full *x, struct ngr_access_info *out)
 {
@@ -130,6 +131,7 @@ static void fill_pair(struct an *a, const struct cand *c, unsigned kind, const c
     p->variable = p->key ? ngr_xasprintf("%s[%s]", var_name, p->key) : ngr_xstrdup(var_name);
     fill_access(a, &c->a[0], &p->access[0]);
     fill_access(a, &c->a[1], &p->access[1]);
+    spans_fill_accesses(a, c, p->access);
     const struct ngr_access_info *x0 = &p->access[0], *x1 = &p->access[1];
     const char *fn0 = x0->depth ? x0->stack[0].function : "?";
     switch (kind) {
@@ -254,6 +256,7 @@ static void gather(struct an *a, struct gather *G, const struct cand *c, unsigne
         ngr_map_put(&G->by_pair, pkey, (uint32_t)f->npairs++);
     }
     count_identity(a, G, g, gh, v);
+    spans_add_tests(a, c, f);
     free(var_name);
 }
 

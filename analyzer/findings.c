@@ -5,6 +5,7 @@
 #include "analysis.h"
 #include "findings.h"
 #include "groups.h"
+#include "merge.h"
 #include "util.h"
 
 const char *ngr_finding_kind_name(enum ngr_finding_kind kind)
@@ -33,6 +34,8 @@ static void access_free(struct ngr_access_info *x)
     for (size_t i = 0; i < x->nnative; i++)
         free(x->native_stack[i]);
     free(x->native_stack);
+    free(x->test);
+    free(x->phase);
 }
 
 void ngr_access_info_free(struct ngr_access_info *x)
@@ -67,20 +70,15 @@ void ngr_finding_free(struct ngr_finding *f)
     for (size_t i = 0; i < f->nkey_examples; i++)
         free(f->key_examples[i]);
     free(f->key_examples);
+    for (size_t i = 0; i < f->ntests; i++)
+        free(f->tests[i]);
+    free(f->tests);
     memset(f, 0, sizeof *f);
 }
 
 void ngr_report_merge_finding(struct ngr_report *rep, struct ngr_finding *f)
 {
-    for (size_t i = 0; i < rep->nfindings; i++) {
-        struct ngr_finding *g = &rep->findings[i];
-        if (strcmp(g->id, f->id) == 0) {
-            ngr_group_absorb(g, f); /* one bug seen in several processes: one finding */
-            return;
-        }
-    }
-    rep->findings = ngr_xrealloc(rep->findings, (rep->nfindings + 1) * sizeof *rep->findings);
-    rep->findings[rep->nfindings++] = *f;
+    ngr_report_add(rep, f, false); /* one bug seen in several processes of a run: one finding */
 }
 
 static int cmp_finding(const void *a, const void *b)
@@ -95,12 +93,18 @@ static int cmp_finding(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
+void ngr_findings_order(struct ngr_finding *f, size_t n)
+{
+    if (n > 1)
+        qsort(f, n, sizeof *f, cmp_finding);
+}
+
 void ngr_report_sort(struct ngr_report *rep)
 {
     for (size_t i = 0; i < rep->nfindings; i++)
         ngr_group_settle(&rep->findings[i]);
-    if (rep->nfindings > 1)
-        qsort(rep->findings, rep->nfindings, sizeof *rep->findings, cmp_finding);
+    ngr_report_index_free(rep); /* it holds indexes, which the sort changes */
+    ngr_findings_order(rep->findings, rep->nfindings);
 }
 
 void ngr_report_free(struct ngr_report *r)
@@ -122,5 +126,6 @@ void ngr_report_free(struct ngr_report *r)
     for (size_t i = 0; i < r->nwarnings; i++)
         free(r->warnings[i]);
     free(r->warnings);
+    ngr_report_index_free(r);
     memset(r, 0, sizeof *r);
 }

@@ -59,6 +59,10 @@ struct ngr_access_info {
     size_t depth;
     char **native_stack; /* symbolised native frames, innermost first (NOGILRACE_NATIVE_STACKS=1) */
     size_t nnative;
+    /* added for issue #15 (additive): the span the access ran in (NGR_OP_MARK: the pytest plugin
+     * marks each test's phases), or NULL for both when none was active in its thread */
+    char *test;          /* the span's label: a test id, "tests/test_cache.py::test_fill" */
+    char *phase;         /* "setup", "call", "teardown", or NULL (a span that is not a test phase) */
 };
 
 /* One pair of code sites at which a group's race was seen (added for issue #13). */
@@ -106,7 +110,16 @@ struct ngr_finding {
                             summed; 0 when only whole variables raced */
     char **key_examples; /* reprs of up to NGR_MAX_KEY_EXAMPLES of those keys, first seen first */
     size_t nkey_examples;
+    /* added for issue #15 (additive): */
+    char **tests;        /* the spans (test ids) during which any instance's accesses ran, sorted,
+                            at most NGR_MAX_TESTS; NULL/0 when no access ran in a span */
+    size_t ntests;
+    uint64_t tests_more; /* distinct test ids beyond the NGR_MAX_TESTS listed (the first by name): exact in
+                            one run; where runs that each had more are merged, an upper bound */
+    unsigned runs;       /* in how many runs it appeared (report of several runs; 1 otherwise) */
+    bool in_baseline;    /* its id is in the --baseline report: known, not a failure */
 };
+#define NGR_MAX_TESTS 32
 
 struct ngr_gil_note {
     char *module;        /* the extension module whose import enabled the GIL */
@@ -152,6 +165,11 @@ struct ngr_report {
     size_t stopped_early;     /* processes whose tracing stopped early (procs[i].stopped_early) */
     size_t traces_no_header;  /* trace files with no header: processes that died at start */
     size_t traces_unreadable; /* trace files that could not be read, each named in warnings */
+    /* added for issue #15 (additive): */
+    unsigned runs;        /* runs merged into this report (runs.h): 1 for one run of traces */
+    struct ngr_id_index *by_id; /* findings by id while they are merged (merge.c); NULL otherwise */
+    const char *baseline; /* the --baseline file, or NULL */
+    size_t known;         /* findings whose id is in the baseline (in_baseline) */
 };
 
 void ngr_report_free(struct ngr_report *r);

@@ -29,6 +29,8 @@ void ngr_access_copy(struct ngr_access_info *dst, const struct ngr_access_info *
     dst->native_stack = src->nnative ? ngr_xcalloc(src->nnative, sizeof *dst->native_stack) : NULL;
     for (size_t i = 0; i < src->nnative; i++)
         dst->native_stack[i] = dup_maybe(src->native_stack[i]);
+    dst->test = dup_maybe(src->test);
+    dst->phase = dup_maybe(src->phase);
 }
 
 const struct ngr_site_pair *ngr_group_pair(const struct ngr_finding *f, size_t i, struct ngr_site_pair *tmp)

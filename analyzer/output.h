@@ -15,11 +15,13 @@
 
 /* Version of the JSON document's layout (docs/json-schema.md): bumped when fields are added;
  * fields are never renamed or removed. */
-#define NGR_JSON_SCHEMA_VERSION 3 /* 2: traces[].untraced/stopped_early, summary's untraced, stopped_early,
+#define NGR_JSON_SCHEMA_VERSION 4 /* 2: traces[].untraced/stopped_early, summary's untraced, stopped_early,
                                      traces_without_header, traces_unreadable;
                                      3: a race is a group (issue #13): races[].id names the group,
                                      races[].pairs/objects/keys/key_examples, summary's site_pairs,
-                                     suppressed_pairs */
+                                     suppressed_pairs;
+                                     4: races[].tests/tests_more/runs/in_baseline, an access's test
+                                     and phase, runs, baseline, summary's new and known (issue #15) */
 
 struct ngr_output_opts {
     const char *tool_version;  /* "0.1.0"; NULL writes "unknown" */

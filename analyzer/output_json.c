@@ -94,6 +94,8 @@ static void access_json(struct ngr_jw *w, const struct ngr_access_info *a)
     }
     ngr_jw_arr_end(w);
     str_array(w, "native_stack", a->native_stack, a->nnative);
+    ngr_jw_kstr(w, "test", a->test);
+    ngr_jw_kstr(w, "phase", a->phase);
     ngr_jw_obj_end(w);
 }
 
@@ -156,6 +158,10 @@ static void finding_json(struct ngr_jw *w, const struct ngr_finding *f)
     access_json(w, &f->access[1]);
     ngr_jw_arr_end(w);
     group_json(w, f);
+    str_array(w, "tests", f->tests, f->ntests);
+    ngr_jw_kuint(w, "tests_more", f->tests_more);
+    ngr_jw_kuint(w, "runs", f->runs ? f->runs : 1);
+    ngr_jw_kbool(w, "in_baseline", f->in_baseline);
     ngr_jw_obj_end(w);
 }
 
@@ -224,7 +230,11 @@ int ngr_output_json(FILE *f, const struct ngr_report *r, const struct ngr_output
     ngr_jw_kuint(&w, "traces_unreadable", r->traces_unreadable);
     ngr_jw_kuint(&w, "site_pairs", pairs);
     ngr_jw_kuint(&w, "suppressed_pairs", r->suppressed_pairs);
+    ngr_jw_kuint(&w, "new", r->nfindings - r->known);
+    ngr_jw_kuint(&w, "known", r->known);
     ngr_jw_obj_end(&w);
+    ngr_jw_kuint(&w, "runs", r->runs ? r->runs : 1);
+    ngr_jw_kstr(&w, "baseline", r->baseline);
     ngr_jw_key(&w, "races");
     ngr_jw_arr_begin(&w);
     for (size_t i = 0; i < r->nfindings; i++)

@@ -316,6 +316,12 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
         sb_puts(&msg, " Fix: ");
         sb_text(&msg, f->hint);
     }
+    for (size_t i = 0; i < f->ntests; i++) {
+        sb_puts(&msg, i ? ", " : f->ntests + f->tests_more > 1 ? " In tests: " : " In test: ");
+        sb_text(&msg, f->tests[i]);
+    }
+    if (f->ntests)
+        sb_puts(&msg, f->tests_more ? ", and more." : ".");
     describe_access(&rel, a1);
 
     ngr_jw_obj_begin(w);
@@ -357,6 +363,13 @@ static void result_json(struct ngr_jw *w, const struct ngr_finding *f, const cha
     ngr_jw_kuint(w, "pairs", ngr_group_npairs(f));
     ngr_jw_kuint(w, "objects", f->objects);
     ngr_jw_kuint(w, "keys", f->keys);
+    ngr_jw_key(w, "tests");
+    ngr_jw_arr_begin(w);
+    for (size_t i = 0; i < f->ntests; i++)
+        ngr_jw_str(w, f->tests[i]);
+    ngr_jw_arr_end(w);
+    ngr_jw_kuint(w, "runs", f->runs ? f->runs : 1);
+    ngr_jw_kbool(w, "in_baseline", f->in_baseline);
     ngr_jw_obj_end(w);
     ngr_jw_obj_end(w);
     free(msg.p);

@@ -41,6 +41,15 @@ static void text_access(FILE *f, const struct ngr_access_info *x, const char *ro
     fputc('"', f);
     if (x->pid)
         fprintf(f, " (pid %u)", x->pid);
+    if (x->test) {
+        fputs(" in ", f);
+        E(x->test);
+        if (x->phase) {
+            fputs(" (", f);
+            E(x->phase);
+            fputc(')', f);
+        }
+    }
     if (x->nlocks) {
         fputs(", holding ", f);
         for (size_t i = 0; i < x->nlocks; i++) {
@@ -117,6 +126,27 @@ static void text_group(FILE *f, const struct ngr_finding *x)
     fputc('\n', f);
 }
 
+/* Where the finding stands beyond this run (issue #15): known from the baseline, the runs it was
+ * seen in, the tests its accesses ran in. */
+static void text_context(FILE *f, const struct ngr_report *r, const struct ngr_finding *x)
+{
+    if (x->in_baseline) {
+        fputs("  Known: in the baseline ", f);
+        E(r->baseline ? r->baseline : "");
+        fputc('\n', f);
+    }
+    if (r->runs > 1)
+        fprintf(f, "  Seen in %u of %u runs\n", x->runs ? x->runs : 1, r->runs);
+    for (size_t t = 0; t < x->ntests; t++) {
+        fputs(t ? ", " : x->ntests + x->tests_more > 1 ? "  In tests: " : "  In test: ", f);
+        E(x->tests[t]);
+    }
+    if (x->tests_more)
+        fprintf(f, ", and %" PRIu64 " more", x->tests_more);
+    if (x->ntests)
+        fputc('\n', f);
+}
+
 /* "Python 3.13.5" from a sys.version string: its first word. */
 static void python_name(FILE *f, const char *version)
 {
@@ -184,6 +214,7 @@ int ngr_output_text(FILE *f, const struct ngr_report *r)
         fputs("]\n  ", f);
         E(x->message);
         fputc('\n', f);
+        text_context(f, r, x);
         const char *role0 = x->kind == NGR_FK_UNPROTECTED_WRITE ? "" : " (start of the unprotected sequence)";
         text_access(f, &x->access[0], role0);
         text_access(f, &x->access[1], " (conflicting)");
@@ -215,6 +246,10 @@ int ngr_output_text(FILE *f, const struct ngr_report *r)
     if (r->suppressed_pairs)
         fprintf(f, ", %zu site pair%s of the races above suppressed", r->suppressed_pairs,
                 r->suppressed_pairs == 1 ? "" : "s");
+    if (r->baseline)
+        fprintf(f, ", %zu new, %zu in the baseline", r->nfindings - r->known, r->known);
+    if (r->runs > 1)
+        fprintf(f, "; %u runs", r->runs);
     fprintf(f, "; %zu process%s, %" PRIu64 " events", r->processes, r->processes == 1 ? "" : "es", r->events);
     if (r->python_version) {
         fputs("; ", f);

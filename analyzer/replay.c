@@ -246,6 +246,10 @@ bool ngr_replay_next_slow(struct ngr_replay *r, struct ngr_event *ev)
             r->events++;
             return true;
         }
+        if (op == NGR_OP_MARK && r->want_marks) {
+            ngr_replay_fill_mark(off, w0, (uint32_t)r->cur, ev);
+            return true;
+        }
         if (op != NGR_OP_SYNC && op != NGR_OP_THREAD)
             continue; /* unknown or misplaced record: skipped by its size */
         /* the sync record the heap chose us for: emit it, then queue the thread again */

@@ -60,6 +60,8 @@ struct ngr_event {
     uint32_t count;     /* sync: depth for *_ALL */
     uint32_t other;     /* thread: the other thread's number */
     uint64_t extra;     /* thread: child trace id (FORK), OS tid (BEGIN) */
+                        /* mark (NGR_OP_MARK, only with want_marks): kind = its flags (ngr_mark_phase |
+                           NGR_MARK_BEGIN), var_id = the label's string id */
     uint64_t offset;    /* byte offset of the record in the file */
 };
 
@@ -79,6 +81,7 @@ struct ngr_replay {
     uint64_t serial;
     uint64_t events;             /* access + sync + thread records returned */
     bool failed;                 /* a chunk failed its deferred checks: no more events; err says why */
+    bool want_marks;             /* return MARK records as events (set after init; else skipped) */
     char err[512];
 };
 
@@ -111,8 +114,18 @@ static inline void ngr_replay_fill_access(const struct ngr_trace *t, uint64_t of
     ev->offset = off;
 }
 
+static inline void ngr_replay_fill_mark(uint64_t off, uint64_t w0, uint32_t tix, struct ngr_event *ev)
+{
+    ev->op = NGR_OP_MARK;
+    ev->kind = ngr_w0_flags(w0);
+    ev->tix = tix;
+    ev->var_id = ngr_w0_arg(w0);
+    ev->offset = off;
+}
+
 /* The common case inline: the current thread has access records left before its next sync
- * record in this chunk (the look-ahead already walked them, so no checks are needed). */
+ * record in this chunk (the look-ahead already walked them, so no checks are needed).  Marks are
+ * not counted in events (they are not accesses, and a 1.0 reader's count stays the same). */
 static inline bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
 {
     if (r->cur >= 0) {
@@ -124,6 +137,10 @@ static inline bool ngr_replay_next(struct ngr_replay *r, struct ngr_event *ev)
             if (ngr_w0_op(w0) == NGR_OP_ACCESS) {
                 ngr_replay_fill_access(r->t, off, w0, (uint32_t)r->cur, ev);
                 r->events++;
+                return true;
+            }
+            if (ngr_w0_op(w0) == NGR_OP_MARK && r->want_marks) {
+                ngr_replay_fill_mark(off, w0, (uint32_t)r->cur, ev);
                 return true;
             }
         }

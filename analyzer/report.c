@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "baseline.h"
 #include "escape.h"
 #include "findings.h"
 #include "inputs.h"
 #include "output.h"
+#include "runs.h"
 #include "util.h"
 #include "suppress.h"
 
@@ -22,10 +24,11 @@
 #define TRACING_STOPPED 68    /* tracing stopped early in a process: events are missing */
 
 /* The exit status (README, docs/ci.md): races first (66, or --exit-code=N; N = 0 lets the next
- * checks speak), then a Python process that ran untraced, then tracing that stopped early. */
+ * checks speak; races known from the --baseline do not count), then a Python process that ran
+ * untraced, then tracing that stopped early. */
 static int exit_status(const struct ngr_report *r, int races_code)
 {
-    if (r->nfindings && races_code)
+    if (r->nfindings > r->known && races_code)
         return races_code;
     if (r->untraced)
         return PROCESS_UNTRACED;
@@ -37,8 +40,12 @@ static int exit_status(const struct ngr_report *r, int races_code)
 void ngr_report_usage(FILE *f)
 {
     fprintf(f, "usage: nogilrace report [--format=text|json|sarif] [--suppressions FILE] [--no-default-suppressions]\n"
-               "                        [--exit-code=N] TRACE_OR_DIR...\n"
+               "                        [--exit-code=N] [--baseline FILE] [--write-baseline FILE] INPUT...\n"
                "  analyse the traces (files, or directories of *.ngrtrace) and print the races found.\n"
+               "  INPUT: a trace, a directory of traces (one run), or a JSON report (its runs): the runs are\n"
+               "  merged, and each finding says in how many of them it appeared.\n"
+               "  --baseline FILE: a JSON report; races whose id is in it are known and do not fail the run\n"
+               "  --write-baseline FILE: write the updated baseline (this report's races and the baseline's)\n"
                "  --no-default-suppressions: also report the races CPython tolerates by design in its own\n"
                "  modules (re's and encodings' caches; docs/suppressions.md)\n"
                "  exit status: 66 races found (or N with --exit-code=N), else 67 a Python process ran untraced\n"
@@ -61,7 +68,7 @@ static int bad_usage(const char *fmt, const char *arg)
 int ngr_cmd_report(int argc, char **argv)
 {
     enum format fmt = FMT_TEXT;
-    const char *supp = NULL;
+    const char *supp = NULL, *baseline = NULL, *write_baseline = NULL;
     int exit_code = RACES_FOUND;
     bool paths_only = false, defaults = true;
     struct ngr_inputs in = {0};
@@ -94,6 +101,14 @@ int ngr_cmd_report(int argc, char **argv)
             supp = a[14] == '=' ? a + 15 : (i + 1 < argc ? argv[++i] : NULL);
             if (!supp || !supp[0])
                 rc = bad_usage("%s needs a file", "--suppressions");
+        } else if (!strncmp(a, "--baseline=", 11) || !strcmp(a, "--baseline")) {
+            baseline = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!baseline || !baseline[0])
+                rc = bad_usage("%s needs a file", "--baseline");
+        } else if (!strncmp(a, "--write-baseline=", 17) || !strcmp(a, "--write-baseline")) {
+            write_baseline = a[16] == '=' ? a + 17 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!write_baseline || !write_baseline[0])
+                rc = bad_usage("%s needs a file", "--write-baseline");
         } else if (!strcmp(a, "--no-default-suppressions")) {
             defaults = false;
         } else if (!strncmp(a, "--exit-code=", 12) || !strcmp(a, "--exit-code")) {
@@ -122,15 +137,22 @@ int ngr_cmd_report(int argc, char **argv)
             rc = 2;
         }
     }
+    struct ngr_baseline *base = NULL;
+    if (rc == 0 && baseline && !(base = ngr_baseline_load(baseline, err, sizeof err))) {
+        fprintf(stderr, "nogilrace: %s\n", err);
+        rc = 2;
+    }
     if (rc != 0) {
+        ngr_suppress_free(sup);
         ngr_inputs_free(&in);
         return rc;
     }
     struct ngr_report rep;
     memset(&rep, 0, sizeof rep);
     struct ngr_analysis_opts ao = {.progress = true};
-    if (ngr_analyze_files(in.paths, in.n, &rep, &ao, err, sizeof err) != 0) {
+    if (ngr_analyze_inputs(in.paths, in.n, &rep, &ao, err, sizeof err) != 0) {
         ngr_text_line(stderr, "nogilrace: ", err);
+        ngr_baseline_free(base);
         ngr_suppress_free(sup);
         ngr_report_free(&rep);
         ngr_inputs_free(&in);
@@ -143,6 +165,8 @@ int ngr_cmd_report(int argc, char **argv)
         ngr_suppress_apply(def, &rep);
         ngr_suppress_free(def);
     }
+    if (base)
+        ngr_baseline_apply(base, &rep);
     struct ngr_output_opts oo = {.tool_version = NGR_VERSION_STR};
     int werr = 0;
     if (fmt == FMT_JSON)
@@ -157,6 +181,11 @@ int ngr_cmd_report(int argc, char **argv)
     } else {
         rc = exit_status(&rep, exit_code);
     }
+    if (write_baseline && ngr_baseline_write(write_baseline, &rep, base, &oo, err, sizeof err) != 0) {
+        fprintf(stderr, "nogilrace: %s\n", err);
+        rc = 2;
+    }
+    ngr_baseline_free(base);
     ngr_report_free(&rep);
     ngr_inputs_free(&in);
     return rc;

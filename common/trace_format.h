@@ -36,7 +36,7 @@
 
 #define NGR_TRACE_MAGIC "NGRTRACE" /* 8 bytes, no terminator on disk */
 #define NGR_TRACE_MAJOR 1
-#define NGR_TRACE_MINOR 0
+#define NGR_TRACE_MINOR 1 /* 1.1: NGR_OP_MARK */
 #define NGR_TRACE_SUFFIX ".ngrtrace"
 
 #define NGR_HEADER_SIZE 4096u               /* v1 writers; readers use the header's own field */
@@ -112,6 +112,11 @@ enum ngr_opcode {
     NGR_OP_THREAD = 0x03,      /* 3 words: w0 arg = other thread number (child for SPAWN, parent for
                                   BEGIN, joined thread for JOIN, else 0), flags = ngr_thread_kind;
                                   w1 = seq; w2 = extra (child trace_id for FORK, OS tid for BEGIN) */
+    NGR_OP_MARK = 0x04,        /* 1 word (since 1.1): begin or end of a named span of the calling
+                                  thread (a test's setup, call or teardown); w0 arg = label string id,
+                                  flags = ngr_mark_phase | NGR_MARK_BEGIN for a begin.  No seq: it is
+                                  ordered like ACCESS, between its thread's sync records.  A thread
+                                  spawned while a span is active runs in it until it marks its own. */
 
     /* metadata stream (0) */
     NGR_OP_STRING = 0x10,      /* w0 arg = string id (>= 1); w1 = byte length (lo); then the bytes,
@@ -171,6 +176,15 @@ enum ngr_thread_kind {
     NGR_THR_DETACH = 5,
     NGR_THR_FORK = 6,          /* in the parent, after fork() returned; w2 = child's trace_id */
 };
+
+enum ngr_mark_phase {           /* NGR_OP_MARK flags, low byte: which part of the span's test */
+    NGR_MARK_NONE = 0,         /* a span that is not a test phase */
+    NGR_MARK_SETUP = 1,
+    NGR_MARK_CALL = 2,
+    NGR_MARK_TEARDOWN = 3,
+};
+#define NGR_MARK_PHASE_MASK 0xffu
+#define NGR_MARK_BEGIN 0x100u  /* the span begins (absent: it ends) */
 
 enum ngr_var_kind {
     NGR_VAR_GLOBAL = 1,        /* a module global: name "mod.x" */

@@ -71,6 +71,13 @@ NGR_API void ngr_emit_sync(unsigned kind, uint64_t obj_id, uint32_t count, uint3
  * called in the recording thread, outside the shim. */
 NGR_API void ngr_set_stack_provider(uint32_t (*fn)(void));
 
+/* Begin (begin = true) or end of a named span of the calling thread (NGR_OP_MARK): label is
+ * the span's name (len bytes, UTF-8; a test id such as "tests/test_cache.py::test_fill"), phase
+ * an ngr_mark_phase.  The analyzer attributes each access to the span active in its thread; a
+ * thread spawned inside a span inherits it.  Interns the label (the metadata lock): for marks
+ * that are rare, as a test's phases are, not for the hot path. */
+NGR_API void ngr_emit_mark(const char *label, size_t len, unsigned phase, bool begin);
+
 /* ---- metadata (slow path, cache the results) ---------------------------------------------- */
 
 /* Id of a string (deduplicated: the same bytes give the same id). 0 on failure. */

@@ -76,5 +76,8 @@ __attribute__((visibility("default"))) int ngr_hooks_init(void)
     ngr_set_stack_provider(ngr_py_stack_id);
     if (ngr_sync_init() != 0)
         ngr_log(0, "cannot hook Python locks; lock events will be missing");
+    int ngr_pymodule_init(void); /* pymodule.c: `_nogilrace`, last, so it exists only when tracing */
+    if (ngr_pymodule_init() != 0)
+        ngr_log(0, "cannot create the _nogilrace module; tests cannot be named in the report");
     return 0;
 }

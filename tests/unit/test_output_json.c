@@ -215,7 +215,7 @@ Test(output_json, group_fields)
     fx_add(&R, "NGR-00000000beef", NGR_FK_UNPROTECTED_WRITE, false, "app.y", NULL, 2);
     R.suppressed_pairs = 4;
     const struct mj *d = render();
-    cr_expect_eq(mj_num(d, "version"), 3);
+    cr_expect_geq(mj_num(d, "version"), 3, "the group fields are there from version 3");
     const struct mj *r = mj_at(d, "races.0");
     cr_expect_str_eq(mj_str(r, "id"), "NGR-00000000abcd");
     cr_expect_eq(mj_bool(r, "observed"), 1, "observed: one of its pairs was");
