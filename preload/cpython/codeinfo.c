@@ -3,7 +3,7 @@
  * The version layer decodes the bytecode once (ngr_v_decode: the instruction kinds the hooks
  * observe, and what it needs to read this code's frames later); here it is cached on first use,
  * together with what the hooks add per instruction: location ids (file, function, line) for
- * stacks, and the LOAD_GLOBAL cache of globals.c.
+ * stacks, the LOAD_GLOBAL cache of globals.c, the closure variables' names of cells.c.
  */
 #include "acc.h"
 
@@ -22,6 +22,7 @@ static void info_free(void *p)
     ngr_v_free_vdata(ci->vdata);
     free((void *)ci->loc);
     free((void *)ci->cache);
+    free((void *)ci->cells);
     free(ci);
 }
 
@@ -93,6 +94,21 @@ _Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci)
         return NULL;
     _Atomic uint64_t *expected = NULL;
     if (atomic_compare_exchange_strong(&ci->cache, &expected, fresh))
+        return fresh;
+    free((void *)fresh);
+    return expected;
+}
+
+_Atomic uintptr_t *ngr_codeinfo_cells(PyCodeObject *co, struct ngr_codeinfo *ci)
+{
+    _Atomic uintptr_t *c = atomic_load_explicit(&ci->cells, memory_order_acquire);
+    if (c)
+        return c;
+    _Atomic uintptr_t *fresh = calloc(2 * (size_t)co->co_nlocalsplus + 1, sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    _Atomic uintptr_t *expected = NULL;
+    if (atomic_compare_exchange_strong(&ci->cells, &expected, fresh))
         return fresh;
     free((void *)fresh);
     return expected;
