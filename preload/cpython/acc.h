@@ -63,7 +63,7 @@ struct ngr_codeinfo {
     _Atomic uint32_t cache_epoch; /* ngr_globals_epoch the entries were made under (globals.c) */
     _Atomic int8_t machinery;  /* code of a synchronisation module (threading, queue ...): 1/0, -1
                                   until first asked (site.h) */
-    _Atomic(_Atomic uintptr_t *) cells; /* per fast local, two words: what cells.c keeps of its
+    _Atomic(_Atomic uint64_t *) cells; /* per fast local, two words: what cells.c keeps of its
                                   closure variable; allocated on the first *_DEREF that runs */
     uint32_t file_str, func_str;
 };
@@ -76,7 +76,15 @@ NGR_HIDDEN uint32_t ngr_codeinfo_location(PyCodeObject *co, struct ngr_codeinfo 
 NGR_HIDDEN _Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci);
 /* The per-fast-local array of cells.c (2 * co_nlocalsplus words, zeroed), allocated on first
  * use; NULL without memory. */
-NGR_HIDDEN _Atomic uintptr_t *ngr_codeinfo_cells(PyCodeObject *co, struct ngr_codeinfo *ci);
+NGR_HIDDEN _Atomic uint64_t *ngr_codeinfo_cells(PyCodeObject *co, struct ngr_codeinfo *ci);
+/* Does the code hold an instruction of kind `store` or `del` (enum ngr_insn_kind) with argument
+ * arg: does it write the variable it reads?  Such a function's reads of it are never switched off
+ * as a constant's (globals.c, cells.c): its read and its later write must both be seen in every
+ * call, or the next call's write would be paired with this call's read (frame ids are told apart
+ * by the accesses we see) — a read-modify-write under a lock would then look like a lost update
+ * across the lock's release. */
+NGR_HIDDEN bool ngr_codeinfo_writes(const struct ngr_codeinfo *ci, uint8_t store, uint8_t del,
+                                    int32_t arg);
 
 /* ---- vars.c -------------------------------------------------------------------------------- */
 NGR_HIDDEN int ngr_vars_init(void);

@@ -38,7 +38,7 @@
 /* What cells.c keeps per fast local of a code object (ngr_codeinfo_cells, two words):
  *   [2i]     0 until worked out, else the variable's interned name (malloc'ed: the low bits are
  *            free) with the bits below
- *   [2i + 1] the slot of its identifier in name_flags (below) */
+ *   [2i + 1] the hash of its identifier, which picks its slot in name_flags (below) */
 #define CELL_OWN 1u /* this code made the cell: a cell variable, the name is exact */
 #define CELL_OFF 2u /* not traced: a dunder, synchronisation machinery, a module left out, no name */
 
@@ -49,11 +49,37 @@ struct cellinfo {
 
 /* ---- names ---------------------------------------------------------------------------------- */
 
-static uintptr_t describe(const struct ngr_site *s, uint32_t *slot);
+static uintptr_t describe(const struct ngr_site *s, uint32_t *slot)
+{
+    bool own = false;
+    PyObject *name = ngr_v_local_name(s->co, s->arg, &own);
+    if (!name || !PyUnicode_CheckExact(name) || ngr_is_dunder(name) || ngr_site_machinery(s))
+        return CELL_OFF;
+    const char *mod = ngr_vars_module_name(ngr_v_frame_globals(s->f));
+    if (!mod || !ngr_module_wanted(mod))
+        return CELL_OFF;
+    char qbuf[512], nbuf[256], full[900];
+    const char *q = ngr_str_utf8(s->co->co_qualname, qbuf, sizeof qbuf, NULL);
+    const char *n = ngr_str_utf8(name, nbuf, sizeof nbuf, NULL);
+    if (!q || !n)
+        return CELL_OFF;
+    size_t qlen = strlen(q);
+    if (!own) {
+        /* the function enclosing this code: its qualified name up to the last ".<locals>" */
+        for (const char *p = strstr(q, ".<locals>"); p; p = strstr(p + 1, ".<locals>"))
+            qlen = (size_t)(p - q);
+    }
+    snprintf(full, sizeof full, "%s.%.*s.<locals>.%s", mod, (int)qlen, q, n);
+    const char *kept = ngr_vars_intern(full);
+    if (!kept || ((uintptr_t)kept & (CELL_OWN | CELL_OFF)))
+        return CELL_OFF;
+    *slot = (uint32_t)PyObject_Hash(name); /* exact str: its cached hash, no user code */
+    return (uintptr_t)kept | (own ? CELL_OWN : 0);
+}
 
 static struct cellinfo cell_info(const struct ngr_site *s)
 {
-    _Atomic uintptr_t *c = ngr_codeinfo_cells(s->co, s->ci);
+    _Atomic uint64_t *c = ngr_codeinfo_cells(s->co, s->ci);
     if (!c || s->arg < 0 || s->arg >= s->co->co_nlocalsplus)
         return (struct cellinfo){CELL_OFF, 0};
     uintptr_t v = atomic_load_explicit(&c[2 * s->arg], memory_order_acquire);
@@ -87,9 +113,10 @@ static const char *name_of(struct cellinfo ci)
  * flags know nothing of.  So what switches reads back on is keyed by the identifier: any store to
  * a closure variable of that name (by the owner in a later call, by another inner function; shared
  * or not) restarts the events once and makes the name volatile: its reads are never switched off
- * again.  Identifiers share slots by hash (a collision only costs a restart).  A store racing with the decision to switch a site off may miss it (the window of
- * record.c's own check): the reads come back at the name's next store.  After MAX_REENABLES
- * names came back, nothing is switched off any more. */
+ * again.  Identifiers share slots by hash (a collision only costs a restart).  A store racing with
+ * the decision to switch a site off may miss it (the window of record.c's own check): the reads
+ * come back at the name's next store.  After MAX_REENABLES names came back, nothing is switched
+ * off any more. */
 #define NAME_SLOTS 4096u
 #define NF_OFF 1u      /* some read site of the name was switched off */
 #define NF_VOLATILE 2u /* stored after that: never switched off again */
@@ -97,22 +124,14 @@ static const char *name_of(struct cellinfo ci)
 static _Atomic uint8_t name_flags[NAME_SLOTS];
 static _Atomic uint32_t reenabled;
 
-static bool code_stores_local(const struct ngr_codeinfo *ci, int i)
-{
-    for (int u = 0; u < ci->n_units; u++)
-        if ((ci->insn[u].kind == NGR_I_STORE_DEREF || ci->insn[u].kind == NGR_I_DELETE_DEREF) &&
-            ci->insn[u].arg == i)
-            return true;
-    return false;
-}
-
 /* After a recorded read of var (holding v) at s: may the site be switched off? */
 static bool reads_may_stop(const struct ngr_site *s, PyObject *v, uint32_t var, uint32_t slot)
 {
     _Atomic uint8_t *f = &name_flags[slot % NAME_SLOTS];
     if (!v || v == Py_None || PyBool_Check(v) || (atomic_load(f) & NF_VOLATILE) ||
         atomic_load_explicit(&reenabled, memory_order_relaxed) >= MAX_REENABLES ||
-        code_stores_local(s->ci, s->arg) || !ngr_acc_may_disable(var))
+        ngr_codeinfo_writes(s->ci, NGR_I_STORE_DEREF, NGR_I_DELETE_DEREF, s->arg) ||
+        !ngr_acc_may_disable(var))
         return false;
     atomic_fetch_or(f, NF_OFF);
     return !(atomic_load(f) & NF_VOLATILE);
@@ -131,34 +150,6 @@ static void reads_restart(uint32_t slot)
 }
 
 /* ---- the hooks ------------------------------------------------------------------------------ */
-
-static uintptr_t describe(const struct ngr_site *s, uint32_t *slot)
-{
-    bool own = false;
-    PyObject *name = ngr_v_local_name(s->co, s->arg, &own);
-    if (!name || !PyUnicode_CheckExact(name) || ngr_is_dunder(name) || ngr_site_machinery(s))
-        return CELL_OFF;
-    const char *mod = ngr_vars_module_name(ngr_v_frame_globals(s->f));
-    if (!mod || !ngr_module_wanted(mod))
-        return CELL_OFF;
-    char qbuf[512], nbuf[256], full[900];
-    const char *q = ngr_str_utf8(s->co->co_qualname, qbuf, sizeof qbuf, NULL);
-    const char *n = ngr_str_utf8(name, nbuf, sizeof nbuf, NULL);
-    if (!q || !n)
-        return CELL_OFF;
-    size_t qlen = strlen(q);
-    if (!own) {
-        /* the function enclosing this code: its qualified name up to the last ".<locals>" */
-        for (const char *p = strstr(q, ".<locals>"); p; p = strstr(p + 1, ".<locals>"))
-            qlen = (size_t)(p - q);
-    }
-    snprintf(full, sizeof full, "%s.%.*s.<locals>.%s", mod, (int)qlen, q, n);
-    const char *kept = ngr_vars_intern(full);
-    if (!kept || ((uintptr_t)kept & (CELL_OWN | CELL_OFF)))
-        return CELL_OFF;
-    *slot = (uint32_t)PyObject_Hash(name) % NAME_SLOTS; /* exact str: its cached hash, no user code */
-    return (uintptr_t)kept | (own ? CELL_OWN : 0);
-}
 
 /* The cell the instruction works on (borrowed: the frame holds it), NULL if that slot holds
  * something else (not a frame we understand: the site is switched off). */
