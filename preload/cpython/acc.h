@@ -26,8 +26,9 @@
  *
  * Reach: module globals; class attributes; dict/list/set/deque/bytearray values of those (items,
  * keyed by content for exact str/int/bytes/bool/None and tuples of those); objects of user classes
- * that are values of those (their attributes, including through their __dict__).  One step: what
- * such an object's attributes hold is not tracked.
+ * that are values of those (their attributes, including through their __dict__).  What such an
+ * object's attributes hold, and closure variables, are traced once a second thread touches them
+ * (shared.c, cells.c).
  */
 #ifndef NGR_CPYTHON_ACC_H
 #define NGR_CPYTHON_ACC_H
