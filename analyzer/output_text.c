@@ -113,7 +113,10 @@ static void text_group(FILE *f, const struct ngr_finding *x)
         return;
     fputs("  Seen on ", f);
     if (x->objects > 1)
-        fprintf(f, "%" PRIu64 " objects%s", x->objects, x->keys > 1 ? " and " : "");
+        /* a closure variable's "objects" are its cells: one per call of the function owning it */
+        fprintf(f, "%" PRIu64 " %s%s", x->objects,
+                x->var_kind && !strcmp(x->var_kind, "closure") ? "closures" : "objects",
+                x->keys > 1 ? " and " : "");
     if (x->keys > 1) {
         fprintf(f, "%" PRIu64 " keys", x->keys);
         for (size_t i = 0; i < x->nkey_examples; i++) {

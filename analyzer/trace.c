@@ -698,7 +698,8 @@ static const char *name_of(const char *const *names, size_t n, unsigned k)
 
 const char *ngr_var_kind_name(unsigned k)
 {
-    static const char *const n[] = {NULL, "global", "class_attr", "container", "obj_attr", "iterator"};
+    static const char *const n[] = {NULL, "global", "class_attr", "container", "obj_attr", "iterator",
+                                    "closure"};
     return NAME_OF(n, k);
 }
 const char *ngr_sobj_kind_name(unsigned k)

@@ -195,6 +195,8 @@ enum ngr_var_kind {
                                   between threads (its object is a variable of this kind too) */
     NGR_VAR_ITERATOR = 5,      /* an iterator or generator used by several threads: next() moves
                                   its position, a read-modify-write */
+    NGR_VAR_CLOSURE = 6,       /* a closure variable (a cell) used by several threads:
+                                  "mod.func.<locals>.x", func the function that owns it */
 };
 
 enum ngr_key_kind {

@@ -2,10 +2,10 @@
  *
  * The path of one access: sys.monitoring calls monitor.c with (code, offset); codeinfo.c holds
  * that code's instructions, decoded by the version layer; the handler for the instruction's kind
- * (site.h: globals.c, attributes.c, items.c, iteration.c, calls.c) reads the operand stack through
- * the version layer, resolves what it touches to a variable (vars.c) and hands it to record.c,
- * which filters repeated reads and writes the record with its stack (stacks.c).  Writes to module
- * and class dicts come from the dict watcher instead (watch.c → record.c).
+ * (site.h: globals.c, attributes.c, items.c, iteration.c, calls.c, cells.c) reads the operand
+ * stack through the version layer, resolves what it touches to a variable (vars.c) and hands it
+ * to record.c, which filters repeated reads and writes the record with its stack (stacks.c).
+ * Writes to module and class dicts come from the dict watcher instead (watch.c → record.c).
  *
  *   ver.h       the only place that knows frame layouts and opcode numbers (ver_<XY>.c)
  *   codeinfo.c  per code object: decoded instructions, location ids, the LOAD_GLOBAL cache; kept in
@@ -20,13 +20,15 @@
  *   watch.c     dict watchers on sys.modules, module and class dicts: writes from anywhere
  *   patches.c   monkeypatching: rebinding a function, class or module held in a namespace
  *   shared.c    objects shared between threads at any depth: which, and their names
+ *   cells.c     closure variables (cells) shared between threads
  *   subinterp.c sub-interpreters are not traced: one warning note says so when one is created
  *   hooks.c     ngr_hooks_init: wires everything up; an atexit callback stops recording
  *
  * Reach: module globals; class attributes; dict/list/set/deque/bytearray values of those (items,
  * keyed by content for exact str/int/bytes/bool/None and tuples of those); objects of user classes
- * that are values of those (their attributes, including through their __dict__).  One step: what
- * such an object's attributes hold is not tracked.
+ * that are values of those (their attributes, including through their __dict__).  What such an
+ * object's attributes hold, and closure variables, are traced once a second thread touches them
+ * (shared.c, cells.c).
  */
 #ifndef NGR_CPYTHON_ACC_H
 #define NGR_CPYTHON_ACC_H
@@ -62,6 +64,8 @@ struct ngr_codeinfo {
     _Atomic uint32_t cache_epoch; /* ngr_globals_epoch the entries were made under (globals.c) */
     _Atomic int8_t machinery;  /* code of a synchronisation module (threading, queue ...): 1/0, -1
                                   until first asked (site.h) */
+    _Atomic(_Atomic uint64_t *) cells; /* per fast local, two words: what cells.c keeps of its
+                                  closure variable; allocated on the first *_DEREF that runs */
     uint32_t file_str, func_str;
 };
 NGR_HIDDEN int ngr_codeinfo_init(void);
@@ -71,6 +75,17 @@ NGR_HIDDEN struct ngr_codeinfo *ngr_codeinfo_get(PyCodeObject *co);
 NGR_HIDDEN uint32_t ngr_codeinfo_location(PyCodeObject *co, struct ngr_codeinfo *ci, int offset);
 /* The LOAD_GLOBAL cache array of ci, allocated on first use; NULL without memory. */
 NGR_HIDDEN _Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci);
+/* The per-fast-local array of cells.c (2 * co_nlocalsplus words, zeroed), allocated on first
+ * use; NULL without memory. */
+NGR_HIDDEN _Atomic uint64_t *ngr_codeinfo_cells(PyCodeObject *co, struct ngr_codeinfo *ci);
+/* Does the code hold an instruction of kind `store` or `del` (enum ngr_insn_kind) with argument
+ * arg: does it write the variable it reads?  Such a function's reads of it are never switched off
+ * as a constant's (globals.c, cells.c): its read and its later write must both be seen in every
+ * call, or the next call's write would be paired with this call's read (frame ids are told apart
+ * by the accesses we see) — a read-modify-write under a lock would then look like a lost update
+ * across the lock's release. */
+NGR_HIDDEN bool ngr_codeinfo_writes(const struct ngr_codeinfo *ci, uint8_t store, uint8_t del,
+                                    int32_t arg);
 
 /* ---- vars.c -------------------------------------------------------------------------------- */
 NGR_HIDDEN int ngr_vars_init(void);
@@ -185,6 +200,12 @@ NGR_HIDDEN uint32_t ngr_traced_var(PyObject *obj);
 NGR_HIDDEN uint32_t ngr_shared_var(PyObject *obj, bool container);
 /* obj was stored under `name` (interned): its name if it becomes shared. */
 NGR_HIDDEN void ngr_shared_hint(PyObject *obj, const char *name);
+/* The variable of a closure's cell, made when a second thread touches it (kind NGR_VAR_CLOSURE),
+ * named by the hint its owner left (ngr_shared_hint), else `name` (interned); 0 while it is not
+ * shared. */
+NGR_HIDDEN uint32_t ngr_shared_cell_var(PyObject *cell, const char *name);
+/* The variable of obj if it is traced as shared already, else 0: nothing is made. */
+NGR_HIDDEN uint32_t ngr_shared_var_maybe(PyObject *obj);
 
 /* ---- patches.c: functions, classes, modules rebound once the program runs ------------------- */
 /* A definition in a module or class namespace was rebound (recorded as a write of var): its reads

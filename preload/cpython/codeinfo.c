@@ -3,7 +3,7 @@
  * The version layer decodes the bytecode once (ngr_v_decode: the instruction kinds the hooks
  * observe, and what it needs to read this code's frames later); here it is cached on first use,
  * together with what the hooks add per instruction: location ids (file, function, line) for
- * stacks, and the LOAD_GLOBAL cache of globals.c.
+ * stacks, the LOAD_GLOBAL cache of globals.c, the closure variables' names of cells.c.
  */
 #include "acc.h"
 
@@ -22,6 +22,7 @@ static void info_free(void *p)
     ngr_v_free_vdata(ci->vdata);
     free((void *)ci->loc);
     free((void *)ci->cache);
+    free((void *)ci->cells);
     free(ci);
 }
 
@@ -82,20 +83,39 @@ struct ngr_codeinfo *ngr_codeinfo_get(PyCodeObject *co)
     return ci;
 }
 
-_Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci)
+/* The zeroed array of n + 1 words kept in *slot, made by its first user: most code objects
+ * (module bodies, code run once) never need one.  NULL without memory. */
+static _Atomic uint64_t *words_once(_Atomic(_Atomic uint64_t *) *slot, size_t n)
 {
-    _Atomic uint64_t *c = atomic_load_explicit(&ci->cache, memory_order_acquire);
+    _Atomic uint64_t *c = atomic_load_explicit(slot, memory_order_acquire);
     if (c)
         return c;
-    /* most code objects (module bodies, code run once) never need it: allocate on demand */
-    _Atomic uint64_t *fresh = calloc((size_t)ci->n_units + 1, sizeof *fresh);
+    _Atomic uint64_t *fresh = calloc(n + 1, sizeof *fresh);
     if (!fresh)
         return NULL;
     _Atomic uint64_t *expected = NULL;
-    if (atomic_compare_exchange_strong(&ci->cache, &expected, fresh))
+    if (atomic_compare_exchange_strong(slot, &expected, fresh))
         return fresh;
     free((void *)fresh);
     return expected;
+}
+
+_Atomic uint64_t *ngr_codeinfo_cache(struct ngr_codeinfo *ci)
+{
+    return words_once(&ci->cache, (size_t)ci->n_units);
+}
+
+_Atomic uint64_t *ngr_codeinfo_cells(PyCodeObject *co, struct ngr_codeinfo *ci)
+{
+    return words_once(&ci->cells, 2 * (size_t)co->co_nlocalsplus);
+}
+
+bool ngr_codeinfo_writes(const struct ngr_codeinfo *ci, uint8_t store, uint8_t del, int32_t arg)
+{
+    for (int u = 0; u < ci->n_units; u++)
+        if ((ci->insn[u].kind == store || ci->insn[u].kind == del) && ci->insn[u].arg == arg)
+            return true;
+    return false;
 }
 
 uint32_t ngr_codeinfo_location(PyCodeObject *co, struct ngr_codeinfo *ci, int offset)

@@ -20,20 +20,6 @@ static bool constant_value(PyObject *v)
     return v != Py_None && !PyBool_Check(v);
 }
 
-/* Does `co` itself store or delete global name number `name_index`?  Such a function's reads of
- * that global are never switched off as a constant's: its read and its later write must both be
- * seen in every call, or the next call's write would be paired with this call's read (frame ids
- * are told apart by the accesses we see) — a read-modify-write under a lock would then look like
- * a lost update across the lock's release. */
-static bool code_stores_global(const struct ngr_codeinfo *ci, int name_index)
-{
-    for (int u = 0; u < ci->n_units; u++)
-        if ((ci->insn[u].kind == NGR_I_STORE_GLOBAL || ci->insn[u].kind == NGR_I_DELETE_GLOBAL) &&
-            ci->insn[u].arg == name_index)
-            return true;
-    return false;
-}
-
 /* Remember the variable this instruction resolved to, for these globals (see the hot path). */
 static void cache_put(const struct ngr_site *s, _Atomic uint64_t *cache, uint64_t tag,
                       uint32_t epoch, uint32_t var, bool constant)
@@ -101,7 +87,8 @@ enum ngr_verdict ngr_on_load_global(const struct ngr_site *s)
         ngr_acc_emit(s->f, s->off, NGR_ACC_READ, pv, 0);
         return NGR_KEEP;
     }
-    bool constant = !unsafe && v && constant_value(v) && !code_stores_global(s->ci, s->arg);
+    bool constant = !unsafe && v && constant_value(v) &&
+                    !ngr_codeinfo_writes(s->ci, NGR_I_STORE_GLOBAL, NGR_I_DELETE_GLOBAL, s->arg);
     const char *m = ngr_vars_module_name(globals);
     uint32_t var = 0;
     /* Not traced: a module we leave out, one that found no room in the namespace table, a

@@ -44,6 +44,10 @@ static const ngr_site_handler handlers[NGR_I_KINDS] = {
     [NGR_I_CALL] = ngr_on_call,
     [NGR_I_STORE_GLOBAL] = not_observed, /* the dict watcher sees module writes */
     [NGR_I_DELETE_GLOBAL] = not_observed,
+    [NGR_I_LOAD_DEREF] = ngr_on_load_deref,
+    [NGR_I_STORE_DEREF] = ngr_on_store_deref,
+    [NGR_I_DELETE_DEREF] = ngr_on_store_deref,
+    [NGR_I_LOAD_DICT_OR_DEREF] = ngr_on_load_deref,
 };
 
 static PyObject *on_instruction(PyObject *self, PyObject *const *args, Py_ssize_t nargs)

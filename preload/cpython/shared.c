@@ -30,7 +30,10 @@
  *
  * Names: an object of a class by its class ("app.Stats()"); a container by where it was stored
  * (ngr_shared_hint: `self.settings = {...}` names the dict "app.Config().settings"), else by its
- * type ("<dict>").
+ * type ("<dict>"); a closure's cell by the function owning the variable (cells.c).
+ *
+ * Cells (closure variables, cells.c) are shared objects too: their death is seen through their
+ * deallocator, wrapped as the containers' are.
  */
 #include "acc.h"
 
@@ -73,6 +76,12 @@ void ngr_shared_hint(PyObject *obj, const char *name)
     if (!hints || !name)
         return;
     struct hint *h = &hints[addr_hash((uintptr_t)obj) & (HINT_SLOTS - 1)];
+    /* given already (a closure's owner storing into its cell again and again): no store, so that
+     * the line stays clean in the other cores' caches */
+    if (atomic_load_explicit(&h->addr, memory_order_relaxed) == (uintptr_t)obj &&
+        atomic_load_explicit(&h->name, memory_order_relaxed) == name &&
+        atomic_load_explicit(&h->type, memory_order_relaxed) == (uintptr_t)Py_TYPE(obj))
+        return;
     /* name stored before the key: a reader that sees the key sees a name (of this or a newer
      * hint at the same slot: a wrong name at worst, never a dangling one — names are interned) */
     atomic_store_explicit(&h->name, name, memory_order_relaxed);
@@ -160,6 +169,20 @@ DEALLOC_WRAPPER(set)
 DEALLOC_WRAPPER(bytearray)
 DEALLOC_WRAPPER(deque)
 
+/* Cells take no weak references, and die by the thousand (each call of a function whose locals
+ * a closure uses): their hints go with them, or the next cell at the address would get the dead
+ * one's name (hints are kept for cells only until they are shared: cells.c). */
+static destructor real_cell;
+static void cell_freed(PyObject *obj)
+{
+    container_freed(obj);
+    struct hint *h = &hints[addr_hash((uintptr_t)obj) & (HINT_SLOTS - 1)];
+    uintptr_t expected = (uintptr_t)obj;
+    if (atomic_load_explicit(&h->addr, memory_order_relaxed) == expected)
+        atomic_compare_exchange_strong(&h->addr, &expected, 0);
+    real_cell(obj);
+}
+
 static void wrap_dealloc(PyTypeObject *tp, destructor *real, destructor wrapper)
 {
     if (tp && !*real && tp->tp_dealloc && tp->tp_dealloc != wrapper) {
@@ -238,9 +261,16 @@ static const char *container_name(PyObject *o, char *buf, size_t cap)
 
 /* The object's name: an object of a class is named by its class ("app.Stats()": what the report
  * groups by, whoever stored it where — pytest keeps a TestCase in its own attributes); a
- * container by where it was stored (a hint), else its type. */
-static const char *object_name(PyObject *obj, bool container, char *buf, size_t cap)
+ * container by where it was stored (a hint), else its type; a cell (`cell_name` given) by its
+ * owner's store into it (a hint: the exact owner), else `cell_name`, what the access that shares
+ * it knows. */
+static const char *object_name(PyObject *obj, bool container, const char *cell_name, char *buf,
+                               size_t cap)
 {
+    if (cell_name) {
+        const char *h = hint_of(obj);
+        return h ? h : cell_name;
+    }
     if (container) {
         const char *h = hint_of(obj);
         return h ? h : container_name(obj, buf, cap);
@@ -250,7 +280,15 @@ static const char *object_name(PyObject *obj, bool container, char *buf, size_t 
     return buf;
 }
 
-uint32_t ngr_shared_var(PyObject *obj, bool container)
+uint32_t ngr_shared_var_maybe(PyObject *obj)
+{
+    struct sh_ent *e = sets ? find(&sets[addr_hash((uintptr_t)obj) & (SH_SETS - 1)], obj) : NULL;
+    return e ? atomic_load_explicit(&e->var, memory_order_acquire) : 0;
+}
+
+/* The variable of obj, made when a second thread touches it: a `kind` variable (NGR_VAR_*) named
+ * by object_name. */
+static uint32_t shared_var(PyObject *obj, unsigned kind, bool container, const char *cell_name)
 {
     if (!sets)
         return 0;
@@ -279,16 +317,26 @@ uint32_t ngr_shared_var(PyObject *obj, bool container)
     }
     if (!var && share) {
         char buf[300];
-        var = ngr_vars_new_object(object_name(obj, container, buf, sizeof buf),
-                                  !container ? NGR_VAR_OBJ_ATTR
-                                  : ngr_is_iterator(obj) ? NGR_VAR_ITERATOR : NGR_VAR_CONTAINER);
+        var = ngr_vars_new_object(object_name(obj, container, cell_name, buf, sizeof buf), kind);
         if (var)
             publish_locked(e ? e : take_locked(s), obj, var, me);
     }
     ngr_spin_unlock(l);
-    if (var && share && (!container || PyGen_CheckExact(obj)))
+    if (var && share && !cell_name && (!container || PyGen_CheckExact(obj)))
         watch_death(obj, var);
     return var;
+}
+
+uint32_t ngr_shared_var(PyObject *obj, bool container)
+{
+    return shared_var(obj, !container ? NGR_VAR_OBJ_ATTR : ngr_is_iterator(obj) ? NGR_VAR_ITERATOR
+                                                                              : NGR_VAR_CONTAINER,
+                      container, NULL);
+}
+
+uint32_t ngr_shared_cell_var(PyObject *cell, const char *name)
+{
+    return shared_var(cell, NGR_VAR_CLOSURE, false, name);
 }
 
 uint32_t ngr_traced_var(PyObject *obj)
@@ -315,5 +363,6 @@ int ngr_shared_init(void)
     wrap_dealloc(&PySet_Type, &real_set, set_freed);
     wrap_dealloc(&PyByteArray_Type, &real_bytearray, bytearray_freed);
     wrap_dealloc(deque_type(), &real_deque, deque_freed);
+    wrap_dealloc(&PyCell_Type, &real_cell, cell_freed);
     return 0;
 }

@@ -10,6 +10,8 @@
  *   iteration.c    `for x in c`: a span from GET_ITER to the loop's exit
  *   calls.c        container methods (d.get, lst.append ...) and builtins reading a container
  *                  (len, list(), sorted() ...)
+ *   cells.c        closure variables: LOAD_DEREF, STORE_DEREF, DELETE_DEREF, and a class body's
+ *                  LOAD_FROM_DICT_OR_DEREF
  *
  * A handler returns NGR_DISABLE when this instruction can never touch traced state (sys.monitoring
  * then stops reporting it), NGR_KEEP otherwise.  Handlers read the operand stack only through
@@ -84,6 +86,8 @@ NGR_HIDDEN enum ngr_verdict ngr_on_contains(const struct ngr_site *s);      /* i
 NGR_HIDDEN enum ngr_verdict ngr_on_truth_test(const struct ngr_site *s);    /* items.c */
 NGR_HIDDEN enum ngr_verdict ngr_on_get_iter(const struct ngr_site *s);      /* iteration.c */
 NGR_HIDDEN enum ngr_verdict ngr_on_call(const struct ngr_site *s);          /* calls.c */
+NGR_HIDDEN enum ngr_verdict ngr_on_load_deref(const struct ngr_site *s);    /* cells.c */
+NGR_HIDDEN enum ngr_verdict ngr_on_store_deref(const struct ngr_site *s);   /* cells.c */
 
 /* iteration.c: next(it) or a loop over `it` when it is a traced iterator or generator: a read and
  * a write of its position.  False (nothing emitted) when it is not one. */

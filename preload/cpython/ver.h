@@ -63,6 +63,12 @@ enum ngr_insn_kind {
     NGR_I_STORE_GLOBAL,   /* arg: co_names index (never instrumented: module writes go through the
                              dict watcher; the kind says which functions write a global) */
     NGR_I_DELETE_GLOBAL,  /* likewise */
+    NGR_I_LOAD_DEREF,     /* read of a closure variable (a cell): arg = its fast-local index
+                             (ngr_v_frame_local gives the cell, ngr_v_local_name its name) */
+    NGR_I_STORE_DEREF,    /* write of a closure variable: arg as NGR_I_LOAD_DEREF */
+    NGR_I_DELETE_DEREF,   /* del of a closure variable: arg as NGR_I_LOAD_DEREF */
+    NGR_I_LOAD_DICT_OR_DEREF, /* a class body's read of an enclosing function's variable: the
+                             class namespace (TOS) first, then the cell; arg as NGR_I_LOAD_DEREF */
     NGR_I_KINDS
 };
 
@@ -105,6 +111,17 @@ PyObject *ngr_v_dictview_dict(PyObject *view);
 PyObject *ngr_v_dict_get_str(PyObject *dict, PyObject *name, int *unsafe);
 /* The same with a C string name. */
 PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name);
+
+/* The name of fast local i of co (borrowed; NULL when out of range), and in *own whether co
+ * itself made that local's cell (a cell variable: the function that owns the closure variable)
+ * rather than receiving it from an enclosing function (a free variable). */
+PyObject *ngr_v_local_name(PyCodeObject *co, int i, bool *own);
+
+/* What a cell holds (borrowed; NULL when empty), read without taking the cell's lock.  In a
+ * free-threaded build another thread may replace it meanwhile and drop the last reference: look at
+ * its type only (the memory of freed objects stays readable while the thread is attached), never
+ * at its contents, and never keep it. */
+PyObject *ngr_v_cell_peek(PyObject *cell);
 
 /* Free-threaded builds: 1 when the calling thread owns obj (its header's ob_tid: the thread that
  * made it, until another thread's references merged its counts), else 0; -1 in default builds,

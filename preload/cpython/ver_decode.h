@@ -64,6 +64,11 @@ static uint8_t kind_of(int op, int32_t *arg)
     case CALL: return NGR_I_CALL;
     case STORE_GLOBAL: return NGR_I_STORE_GLOBAL;
     case DELETE_GLOBAL: return NGR_I_DELETE_GLOBAL;
+    /* the argument of the *_DEREF opcodes is the fast-local index itself (3.11 and later) */
+    case LOAD_DEREF: return NGR_I_LOAD_DEREF;
+    case STORE_DEREF: return NGR_I_STORE_DEREF;
+    case DELETE_DEREF: return NGR_I_DELETE_DEREF;
+    case LOAD_FROM_DICT_OR_DEREF: return NGR_I_LOAD_DICT_OR_DEREF;
     default: return NGR_I_NONE;
     }
 }

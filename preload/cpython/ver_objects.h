@@ -1,5 +1,6 @@
 /* ver_objects.h — object internals the version layer reads, the same in every version (3.13 to
- * 3.15): dict views' dv_dict, the keys table's kind, the owning thread in an object's header.  Included by one ver_<XY>.c
+ * 3.15): dict views' dv_dict, the keys table's kind, the owning thread in an object's header,
+ * the kinds of a code object's fast locals, a cell's content.  Included by one ver_<XY>.c
  * (one per build), after the interpreter's internal/pycore_dict.h: function definitions, not
  * declarations.
  */
@@ -46,6 +47,22 @@ PyObject *ngr_v_dict_get_cstr(PyObject *dict, const char *name)
     PyObject *v = ngr_v_dict_get_str(dict, s, NULL);
     Py_DECREF(s);
     return v;
+}
+
+PyObject *ngr_v_local_name(PyCodeObject *co, int i, bool *own)
+{
+    PyObject *names = co->co_localsplusnames, *kinds = co->co_localspluskinds;
+    if (i < 0 || !PyTuple_Check(names) || i >= PyTuple_GET_SIZE(names) || !PyBytes_Check(kinds) ||
+        i >= PyBytes_GET_SIZE(kinds))
+        return NULL;
+    _PyLocals_Kind k = _PyLocals_GetKind(kinds, i);
+    *own = (k & CO_FAST_CELL) && !(k & CO_FAST_FREE);
+    return PyTuple_GET_ITEM(names, i);
+}
+
+PyObject *ngr_v_cell_peek(PyObject *cell)
+{
+    return FT_ATOMIC_LOAD_PTR_RELAXED(((PyCellObject *)cell)->ob_ref);
 }
 
 int ngr_v_owned_by_caller(PyObject *obj)

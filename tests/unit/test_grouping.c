@@ -151,6 +151,38 @@ Test(grouping, sixteen_objects_of_one_class_are_one_finding)
     free(text);
 }
 
+/* A closure variable is a cell per call of the function that owns it: three calls whose threads
+ * lose updates of `count` are one finding, seen on three closures (not "objects": the user wrote
+ * no object). */
+Test(grouping, closures_of_one_function_are_one_finding)
+{
+    struct ngr_tg *g = fx_new();
+    uint32_t s = fx_at(g, "main.<locals>.w", 6);
+    for (uint32_t i = 0; i < 3; i++)
+        ngr_tg_var(g, 0x2000 + i, NGR_VAR_CLOSURE, "app.main.<locals>.count");
+    ngr_tg_thread(g, 1, NGR_THR_BEGIN, 0, 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        uint32_t a = 2 + 2 * i, b = a + 1;
+        start_pair(g, a, b);
+        fx_rmw(g, a, 0x2000 + i, 0, (uint64_t)a << 16 | i, s, 0);
+        fx_rmw(g, b, 0x2000 + i, 0, (uint64_t)b << 16 | i, s, 0);
+        join_pair(g, a, b);
+    }
+    ngr_tg_thread(g, 1, NGR_THR_END, 0, 0);
+    ngr_tg_end(g);
+    R = fx_analyse(g);
+    cr_assert_eq(R.nfindings, 1, "found %s", fx_list(&R));
+    const struct ngr_finding *f = &R.findings[0];
+    cr_expect_eq(f->kind, NGR_FK_LOST_UPDATE);
+    cr_expect_str_eq(f->var_name, "app.main.<locals>.count");
+    cr_expect_str_eq(f->var_kind, "closure");
+    cr_expect_eq(f->objects, 3);
+    char *text = text_of(&R);
+    cr_expect(strstr(text, "lost-update on app.main.<locals>.count (closure, "), "%s", text);
+    cr_expect(strstr(text, "  Seen on 3 closures\n"), "%s", text);
+    free(text);
+}
+
 /* Two kinds of race on one variable are two bugs (two fixes): a lost update at two site pairs,
  * then, after the threads were joined, a check-then-act at two site pairs. */
 Test(grouping, two_kinds_on_one_variable_are_two_findings)
