@@ -160,7 +160,12 @@ void ngr_acc_emit(ngr_vframe *f, int offset, unsigned kind, uint32_t var_id, uin
             if ((e->code == co && e->unit == (uint32_t)offset && e->var == var_id &&
                  e->key == key_id && e->epoch == ep) || repeat(t, co, offset, kind, var_id, key_id)) {
                 struct pend_ent *p = &t->pend[var_id & (PEND_SLOTS - 1)];
-                *p = (struct pend_ent){fid, key_id, var_id, kind, offset, f};
+                /* A membership test of the same item pending in this activation stays: it is what
+                 * makes the write after it a check-then-act (`if k in d: x = d[k] ... d[k] = v`);
+                 * the read that follows it adds nothing the analysis uses. */
+                if (!(p->var == var_id && p->fid == fid && p->frame == f && p->key == key_id &&
+                      (p->kind & NGR_ACC_KIND_MASK) == NGR_ACC_CONTAINS))
+                    *p = (struct pend_ent){fid, key_id, var_id, kind, offset, f};
                 return;
             }
             *e = (struct rd_ent){co, key_id, var_id, (uint32_t)offset, ep};

@@ -13,7 +13,11 @@ interpreter, for loops of 20,000 rounds in several threads:
   called each round (a new activation each time), a lock released between the read and the write
   (lost-update: the dropped lock is seen even though its rounds were not written), a lazily filled
   cache with and without a lock (check-then-act only without);
-* output and exit status are those of the untraced program.
+* output and exit status are those of the untraced program;
+* a membership test dropped as a repeat is what a later write of its activation gets before it,
+  not the read of the same item that followed the test: `if K in D: x = D[K]` then, at the sixth
+  round only, `D[K] = x + 1` is a check-then-act window (with the read, the analyzer took it for
+  a lost update whenever the program ran the check about as often as the act).
 """
 import json
 import os
@@ -123,9 +127,37 @@ def lock_records(r):
     return counts
 
 
+CHECKED = """\
+    D = {"k": 0}
+
+    def f():
+        for i in range(9):
+            if "k" in D:                 # CHECK
+                x = D["k"]               # READ
+                if i == 5:
+                    D["k"] = x + 1       # ACT
+
+    f()
+    print(D)
+"""
+
+
+def check_pending_test(L, py):
+    r = run(CHECKED, py)
+    check(r.stdout == "{'k': 1}\n", L + "checked: output %r %s" % (r.stdout, r.stderr[-2000:]))
+    recs = [x for x in r.accesses("app.D") if x["stack"] and x["stack"][0]["function"] == "f"]
+    acts = [i for i, x in enumerate(recs) if x["kind"] == "write"]
+    check(len(acts) == 1 and acts[0] > 0, L + "checked: one write of D['k'] in f: %s" % r.show("app.D"))
+    before = recs[acts[0] - 1]
+    check(before["kind"] == "contains" and before["frame"] == recs[acts[0]]["frame"],
+          L + "checked: the write is preceded by its activation's membership test, got %s\n%s"
+          % (before["kind"], r.show("app.D")))
+
+
 def main():
     for label, py in interpreters():
         L = "[%s] " % label
+        check_pending_test(L, py)
         for mode, want in MODES.items():
             plain = untraced(SRC.replace("sys.argv[1]", repr(mode)), py)
             r = run(SRC, py, args=(mode,))
